@@ -1,0 +1,106 @@
+"""Delivery: hand owed ledger actions to their CRM adapter in batches and record every result.
+
+Delivered actions keep the CRM id they created; a failed one is retried with exponential backoff until
+``delivery.max_attempts``, then marked dead with its last error (``crm-sync retry --dead`` re-queues
+it); a deferred one (API budget spent) is left owed without counting an attempt.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from rules.settings import DeliverySettings
+from sync.connectors.base import BudgetExhausted, DeliveryResult, OwedAction
+from sync.store.state import Store, backoff
+
+if TYPE_CHECKING:
+    from sync.connectors.base import Connector
+    from sync.store.tables import LedgerAction
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DeliveryReport:
+    counts: Counter[str] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        return {**dict(self.counts), "errors": self.errors[:20]}
+
+
+def _owed(row: LedgerAction) -> OwedAction:
+    record_id = row.record_key.split(":", 1)[1]
+    return OwedAction(row.key, row.external_id, row.kind, record_id, dict(row.payload or {}), row.attempts)
+
+
+def record_result(
+    row: LedgerAction, result: DeliveryResult, now: datetime, settings: DeliverySettings
+) -> str:
+    """Apply one result to its ledger row; returns the row's new status."""
+    row.updated_at = now
+    if result.status == "delivered":
+        row.status, row.crm_id, row.delivered_at, row.next_attempt_at = "delivered", result.crm_id, now, None
+        row.attempts += 1
+        row.last_error = None
+    elif result.status == "deferred":
+        row.last_error = result.error
+    else:
+        row.attempts += 1
+        row.last_error = (result.error or "unknown error")[:4000]
+        if not result.retryable or row.attempts >= settings.max_attempts:
+            row.status, row.next_attempt_at = "dead", None
+        else:
+            delay = result.retry_after or backoff(
+                row.attempts, settings.backoff.total, settings.max_backoff.total, row.key
+            )
+            row.status, row.next_attempt_at = "retrying", now + delay
+    return row.status if result.status != "deferred" else "deferred"
+
+
+def deliver_owed(
+    store: Store,
+    connectors: Mapping[str, Connector],
+    clock: Callable[[], datetime],
+    settings: DeliverySettings,
+) -> DeliveryReport:
+    """Deliver everything owed now, CRM by CRM, batch by batch."""
+    report = DeliveryReport()
+    for target, connector in connectors.items():
+        while True:
+            now = clock()
+            with store.transaction() as state:
+                batch = [_owed(row) for row in state.owed(target, now, settings.batch_size)]
+            if not batch:
+                break
+            try:
+                results = connector.deliver(batch)
+            except BudgetExhausted as exc:
+                results = [DeliveryResult.deferred(a.key, f"API budget: {exc}") for a in batch]
+            except Exception as exc:  # an adapter bug or transport failure must not lose the batch
+                log.warning("delivery to %s failed: %s", target, exc)
+                results = [DeliveryResult.failed(a.key, f"{type(exc).__name__}: {exc}") for a in batch]
+            by_key = {r.key: r for r in results}
+            deferred = False
+            with store.transaction() as state:
+                for action in batch:
+                    result = by_key.get(action.key) or DeliveryResult.failed(
+                        action.key, f"the {target} adapter returned no result for this action"
+                    )
+                    row = state.action(action.key)
+                    if row is None:
+                        continue
+                    status = record_result(row, result, clock(), settings)
+                    state.session.add(row)
+                    report.counts[status] += 1
+                    deferred = deferred or status == "deferred"
+                    if status in ("dead", "retrying") and len(report.errors) < 100:
+                        report.errors.append(f"{action.key}: {result.error}")
+            if deferred:
+                break
+    return report

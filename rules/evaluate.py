@@ -1,0 +1,202 @@
+"""The functional core: ``evaluate(ruleset, stream, record, history, now)`` → decisions and planned actions.
+
+Pure and deterministic: no I/O, no clock reads. Timers are level-triggered: an armed timer is decided
+from the record's current state whenever it is evaluated at or after its due time, so a cycle that runs
+late (downtime) still fires it, exactly once, and a timer whose ``unless`` became true is cancelled for
+good.
+
+Per rule and occurrence (by default one occurrence per record; ``occurrence:`` renders a key so a rule
+can fire again, e.g. once per status value):
+
+* untimed rule: fires when ``when`` is true and ``unless`` is not;
+* timed rule, not yet armed: armed when ``when`` is true (cancelled at once if ``unless`` is true);
+  the due time is ``after.delay`` past ``after.field`` (or past the arming time);
+* armed timer: cancelled when ``unless`` is true; at or after its due time it fires if ``when`` still
+  holds, otherwise it lapses.
+
+Fired, cancelled and lapsed are final for that occurrence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from rules.expressions import ExpressionError
+from rules.model import Rule, RuleSet, Stream, materialise
+from rules.planner import Notice, PlannedAction, plan_firing
+
+State = Literal["armed", "fired", "cancelled", "lapsed"]
+FINAL_STATES: frozenset[str] = frozenset({"fired", "cancelled", "lapsed"})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Where one rule stands for one record occurrence."""
+
+    state: State
+    at: datetime
+    due_at: datetime | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class History:
+    """What the store remembers about a record."""
+
+    first_seen: datetime | None = None
+    previous: Mapping[str, Any] | None = None
+    outcomes: Mapping[tuple[str, str], Outcome] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Decision:
+    rule_id: str
+    occurrence: str
+    outcome: Outcome
+    actions: tuple[PlannedAction, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rejection:
+    reason: str
+
+
+@dataclass
+class Evaluation:
+    """The result for one record: new outcomes with their actions, notices, and when to look again."""
+
+    decisions: list[Decision] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    next_due: datetime | None = None
+    rejection: Rejection | None = None
+
+    @property
+    def actions(self) -> list[PlannedAction]:
+        return [action for decision in self.decisions for action in decision.actions]
+
+    def wake_at(self, when: datetime | None) -> None:
+        if when is not None and (self.next_due is None or when < self.next_due):
+            self.next_due = when
+
+
+def context(stream: Stream, record: Mapping[str, Any], history: History, now: datetime) -> dict[str, Any]:
+    """The names a condition or template sees."""
+    ctx: dict[str, Any] = {
+        "record": record,
+        "previous": materialise(history.previous, stream.fields) if history.previous is not None else None,
+        "now": now,
+        "first_seen": history.first_seen or now,
+        "source": stream.name,
+        "record_url": None,
+    }
+    if stream.record_url is not None:
+        ctx["record_url"] = stream.record_url.render(ctx).strip() or None
+    return ctx
+
+
+def check_record(stream: Stream, record: Mapping[str, Any], ctx: Mapping[str, Any]) -> Rejection | None:
+    """The first failing stream check, as a rejection with its rendered reason."""
+    for check in stream.checks:
+        try:
+            passed = check.expect.test(ctx)
+            if not passed:
+                return Rejection(check.message.render(ctx).strip() or check.expect.source)
+        except ExpressionError as exc:
+            return Rejection(f"check failed to evaluate: {exc}")
+    return None
+
+
+def evaluate(
+    ruleset: RuleSet, stream: Stream, raw_record: Mapping[str, Any], history: History, now: datetime
+) -> Evaluation:
+    """Decide what every rule of ``stream`` owes for one record at time ``now``."""
+    record = materialise(raw_record, stream.fields)
+    ctx = context(stream, record, history, now)
+    result = Evaluation()
+    rejection = check_record(stream, record, ctx)
+    if rejection is not None:
+        result.rejection = rejection
+        return result
+    for rule in ruleset.rules_for(stream.name):
+        try:
+            _evaluate_rule(ruleset, rule, record, ctx, history, now, result)
+        except ExpressionError as exc:
+            result.notices.append(Notice(rule.id, "error", str(exc)))
+            prior = _prior_due(rule, history)
+            result.wake_at(prior)
+    return result
+
+
+def _prior_due(rule: Rule, history: History) -> datetime | None:
+    dues = [o.due_at for (rid, _), o in history.outcomes.items() if rid == rule.id and o.state == "armed"]
+    return min((d for d in dues if d is not None), default=None)
+
+
+def _evaluate_rule(
+    ruleset: RuleSet,
+    rule: Rule,
+    record: Mapping[str, Any],
+    ctx: Mapping[str, Any],
+    history: History,
+    now: datetime,
+    result: Evaluation,
+) -> None:
+    occurrence = rule.occurrence.render(ctx).strip() if rule.occurrence else "once"
+    if not occurrence:
+        raise ExpressionError(
+            f"occurrence {rule.occurrence.source if rule.occurrence else ''!r} rendered empty"
+        )
+    prior = history.outcomes.get((rule.id, occurrence))
+    if prior is not None and prior.state in FINAL_STATES:
+        return
+    when = rule.when.test(ctx)
+    unless = rule.unless.test(ctx) if rule.unless is not None else False
+
+    def decide(
+        state: State, due: datetime | None, reason: str, actions: tuple[PlannedAction, ...] = ()
+    ) -> None:
+        result.decisions.append(Decision(rule.id, occurrence, Outcome(state, now, due, reason), actions))
+
+    def fire(due: datetime | None, reason: str) -> None:
+        plan = plan_firing(ruleset, rule, record, {**ctx, "due": due}, occurrence, now)
+        result.notices.extend(plan.notices)
+        decide("fired", due, reason, tuple(plan.actions))
+
+    if rule.timer is None:
+        if when and not unless:
+            fire(None, "condition met")
+        return
+
+    timer = rule.timer
+    if prior is None:
+        if not when:
+            return
+        if unless:
+            decide("cancelled", None, "unless was already true when the rule first matched")
+            return
+    elif unless:
+        decide("cancelled", prior.due_at, "unless became true before the timer was due")
+        return
+
+    if timer.field:
+        anchor = timer.anchor(record)
+        if anchor is None:
+            raise ExpressionError(f"timer field {timer.field} is empty or not a date/time")
+        due = timer.due(anchor)  # recomputed each time: an edited date moves the timer
+    elif prior is not None and prior.due_at is not None:
+        due = prior.due_at
+    else:
+        due = timer.due(now)
+    if now < due:
+        if prior is None or prior.due_at != due:
+            decide("armed", due, f"due {due.isoformat()}")
+        result.wake_at(due)
+        return
+    if when:
+        late = now - due
+        fire(due, "due" if late.total_seconds() < 1 else f"due, evaluated {late} late")
+    else:
+        decide("lapsed", due, "condition no longer held when the timer was due")

@@ -1,0 +1,244 @@
+"""The shape of ``config.yaml``: strict pydantic models (an unknown key is an error).
+
+These models check types and local constraints only. Cross-references (a rule's source, a role's field
+path, an expression's names, a template file) are checked by :mod:`rules.compiler`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from rules.durations import Duration, DurationError
+
+ACTION_KINDS = ("create_task", "create_ticket", "send_email", "notify", "post_chatter", "update_record")
+ID_RE = r"^[a-z0-9][a-z0-9_.-]*$"
+
+
+def _duration(value: Any) -> Duration:
+    if isinstance(value, Duration):
+        return value
+    try:
+        return Duration.parse(value)
+    except DurationError as exc:
+        raise ValueError(str(exc)) from None
+
+
+DurationField = Annotated[Duration, BeforeValidator(_duration)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class StreamCheck(Strict):
+    """A condition every record of a stream must meet; a failing record is rejected with the message."""
+
+    expect: str | bool
+    message: str
+
+
+class StreamSettings(Strict):
+    object: str
+    fields: list[str] = Field(min_length=1)
+    id_field: str | None = None
+    where: str | None = None
+    since: datetime | None = None
+    record_url: str | None = None
+    checks: list[StreamCheck] = Field(default_factory=list)
+
+    @field_validator("fields")
+    @classmethod
+    def _fields_are_paths(cls, fields: list[str]) -> list[str]:
+        for name in fields:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,5}", name):
+                raise ValueError(f"{name!r} is not a field name or relationship path (at most 5 levels)")
+        if len({f.lower() for f in fields}) != len(fields):
+            raise ValueError("a field is listed twice")
+        return fields
+
+    @field_validator("since")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("since needs a time zone, e.g. 2026-01-01T00:00:00Z")
+        return value
+
+
+class SalesforceSettings(Strict):
+    login_url: str
+    auth: Literal["client_credentials", "jwt"] = "client_credentials"
+    client_id: str
+    client_secret: str | None = None
+    username: str | None = None
+    private_key: str | None = None
+    api_version: str = Field(default="62.0", pattern=r"^\d{2,3}\.0$")
+    ca_bundle: str | None = None
+    timeout: DurationField = Duration(seconds=30)
+    streams: dict[str, StreamSettings] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _auth_fields(self) -> SalesforceSettings:
+        if self.auth == "client_credentials" and not self.client_secret:
+            raise ValueError("auth client_credentials needs client_secret (or client_secret_file)")
+        if self.auth == "jwt" and not (self.username and self.private_key):
+            raise ValueError("auth jwt needs username and private_key (or private_key_file)")
+        return self
+
+
+class HubSpotSettings(Strict):
+    base_url: str = "https://api.hubapi.com"
+    access_token: str
+    ca_bundle: str | None = None
+    timeout: DurationField = Duration(seconds=30)
+    streams: dict[str, StreamSettings] = Field(default_factory=dict)
+
+
+class StoreSettings(Strict):
+    url: str = "sqlite:///crm-sync.db"
+
+
+class ScheduleSettings(Strict):
+    interval: DurationField = Duration(seconds=300)
+
+    @field_validator("interval")
+    @classmethod
+    def _positive(cls, value: Duration) -> Duration:
+        if value.total.total_seconds() < 1:
+            raise ValueError("the interval must be at least 1s")
+        return value
+
+
+class DeliverySettings(Strict):
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    backoff: DurationField = Duration(seconds=60)
+    max_backoff: DurationField = Duration(seconds=3600)
+    batch_size: int = Field(default=200, ge=1, le=1000)
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WORKWEEK: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
+
+
+class CalendarSettings(Strict):
+    timezone: str | None = None
+    hours: str = Field(default="09:00-17:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
+    workdays: list[Weekday] = Field(default_factory=lambda: list(WORKWEEK), min_length=1)
+    country: str | None = None
+    subdivision: str | None = None
+    holidays: list[str] = Field(default_factory=list)
+
+    def opening_hours(self) -> tuple[time, time]:
+        start, end = self.hours.split("-")
+        return time.fromisoformat(start), time.fromisoformat(end)
+
+
+class RoleSettings(Strict):
+    """A named recipient: taken from a record (``email`` path, optional ``id``/``name``/``active`` paths)
+    or a fixed ``address``."""
+
+    source: str | None = None
+    email: str | None = None
+    id: str | None = None
+    name: str | None = None
+    active: str | None = None
+    address: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> RoleSettings:
+        if self.address is not None:
+            if any(v is not None for v in (self.source, self.email, self.id, self.active)):
+                raise ValueError("a fixed address role takes only address (and name)")
+        elif self.email is None or self.source is None:
+            raise ValueError("a role needs source and email (a field path), or a fixed address")
+        return self
+
+
+class TimerSettings(Strict):
+    field: str | None = None
+    delay: DurationField
+    calendar: str | None = None
+
+
+def _timer(value: Any) -> Any:
+    return {"delay": value} if isinstance(value, str) else value
+
+
+TimerField = Annotated[TimerSettings, BeforeValidator(_timer)]
+
+
+class EmailAction(Strict):
+    to: list[str] = Field(min_length=1)
+    cc: list[str] = Field(default_factory=list)
+    sender: str | None = None
+    subject: str
+    template: str
+
+
+class TaskAction(Strict):
+    subject: str
+    owner: str | None = None
+    due: TimerField | None = None
+    description: str | None = None
+    priority: str | None = None
+    status: str | None = None
+    type: str | None = None
+    fields: dict[str, str] = Field(default_factory=dict)
+
+
+class TicketAction(Strict):
+    subject: str
+    pipeline: str
+    stage: str
+    owner: str | None = None
+    content: str | None = None
+    properties: dict[str, str] = Field(default_factory=dict)
+
+
+class ChatterAction(Strict):
+    body: str
+
+
+class UpdateAction(Strict):
+    fields: dict[str, str] = Field(min_length=1)
+
+
+ACTION_MODELS: dict[str, type[Strict]] = {
+    "create_task": TaskAction,
+    "create_ticket": TicketAction,
+    "send_email": EmailAction,
+    "notify": EmailAction,
+    "post_chatter": ChatterAction,
+    "update_record": UpdateAction,
+}
+
+
+class RuleSettings(Strict):
+    id: str = Field(pattern=ID_RE, max_length=64)
+    description: str | None = None
+    source: str = Field(pattern=r"^(salesforce|hubspot)\.[A-Za-z0-9_]+$")
+    enabled: bool = True
+    when: str | bool = True
+    after: TimerField | None = None
+    unless: str | bool | None = None
+    occurrence: str | None = None
+    # Each action is a one-key mapping {kind: params}; params are checked against ACTION_MODELS.
+    actions: list[dict[str, Any]] = Field(min_length=1)
+
+
+class Settings(Strict):
+    """The whole configuration file (after includes are merged)."""
+
+    salesforce: SalesforceSettings | None = None
+    hubspot: HubSpotSettings | None = None
+    store: StoreSettings = StoreSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    timezone: str = "UTC"
+    templates: str = "templates"
+    calendars: dict[str, CalendarSettings] = Field(default_factory=dict)
+    roles: dict[str, RoleSettings] = Field(default_factory=dict)
+    rules: list[RuleSettings] = Field(default_factory=list)

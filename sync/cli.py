@@ -1,0 +1,183 @@
+"""The ``crm-sync`` command line.
+
+Exit codes: 0 the cycle completed (some actions may be retrying: ``status`` shows them), 1 the cycle
+failed, 2 invalid config or usage, 75 another instance holds the lock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from rules.compiler import load_rules
+from rules.source import ConfigErrors
+from sync.connectors.registry import ConnectorUnavailable
+from sync.lock import LockHeld
+from sync.status import collect_status, format_status
+from sync.worker import open_store, open_worker, system_clock
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
+
+log = logging.getLogger("crm-sync")
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-c",
+        "--config",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="the configuration file (default ./config.yaml)",
+    )
+    common.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="more log output")
+    parser = argparse.ArgumentParser(
+        prog="crm-sync",
+        parents=[common],
+        description="Service-recovery automation for Salesforce and HubSpot, driven by YAML rules.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("validate", parents=[common], help="check the configuration; print every error")
+    run = sub.add_parser("run", parents=[common], help="run the worker")
+    run.add_argument("--once", action="store_true", required=True, help="run one cycle and exit")
+    run.add_argument("--dry-run", action="store_true", help="print the planned actions; write nothing")
+    run.add_argument("--now", help="the rules' clock, ISO 8601 (polling always follows the CRM's clock)")
+    sub.add_parser("daemon", parents=[common], help="run cycles on the configured schedule until stopped")
+    status = sub.add_parser(
+        "status", parents=[common], help="cursors, runs, timers, failing actions, rejections"
+    )
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    retry = sub.add_parser("retry", parents=[common], help="re-queue retrying actions now")
+    retry.add_argument("--dead", action="store_true", help="also re-queue dead actions")
+    sandbox = sub.add_parser("sandbox", help="local Salesforce and HubSpot emulators")
+    sandbox.add_argument("sandbox_args", nargs=argparse.REMAINDER, help="serve [--host H] [--port P] ...")
+    return parser
+
+
+def _parse_now(text: str, zone: ZoneInfo) -> datetime:
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=zone)
+
+
+def _print_planned(actions: Sequence[object]) -> None:
+    for action in actions:
+        payload = getattr(action, "payload", {})
+        to = payload.get("to")
+        who = f" to {to.get('email')}" if isinstance(to, dict) else ""
+        owner = payload.get("owner")
+        if isinstance(owner, dict):
+            who += f" owner {owner.get('email')}"
+        what = payload.get("subject") or payload.get("body") or payload.get("fields") or ""
+        due = f" due {payload['due_date']}" if payload.get("due_date") else ""
+        print(
+            f"PLAN {getattr(action, 'kind', '')}{who}{due}: {str(what)[:100]}  [{getattr(action, 'key', '')}]"
+        )
+
+
+def _cmd_validate(config: Path) -> int:
+    ruleset = load_rules(config)
+    streams = ", ".join(s.name for s in ruleset.active_streams) or "none"
+    print(f"{config}: OK: {len(ruleset.rules)} rules, {len(ruleset.roles)} roles, streams: {streams}")
+    return EXIT_OK
+
+
+def _cmd_run(config: Path, args: argparse.Namespace) -> int:
+    ruleset = load_rules(config)
+    rules_now = None
+    if args.now:
+        try:
+            rules_now = _parse_now(args.now, ruleset.timezone)
+        except ValueError:
+            print(f"crm-sync: --now {args.now!r} is not an ISO 8601 date-time", file=sys.stderr)
+            return EXIT_USAGE
+    with open_worker(config, dry_run=args.dry_run, rules_now=rules_now, ruleset=ruleset) as worker:
+        report = worker.engine.run_cycle(deliver=not args.dry_run, mode="dry-run" if args.dry_run else "once")
+    if args.dry_run:
+        _print_planned(report.planned)
+    summary = report.summary()
+    print(
+        f"cycle {'ok' if report.ok else 'FAILED'}: polled {summary['polled'] or 0}, planned {summary['planned']}, "
+        f"decisions {summary['decisions'] or {}}, delivery {report.delivery.summary() if not args.dry_run else 'skipped (dry run)'}"
+    )
+    for error in report.errors:
+        print(f"error: {error}", file=sys.stderr)
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _cmd_status(config: Path, as_json: bool) -> int:
+    ruleset = load_rules(config)
+    store = open_store(ruleset)
+    try:
+        with store.transaction() as state:
+            status = collect_status(state)
+    finally:
+        store.close()
+    print(json.dumps(status, indent=2, default=str) if as_json else format_status(status))
+    return EXIT_OK
+
+
+def _cmd_retry(config: Path, dead: bool) -> int:
+    ruleset = load_rules(config)
+    store = open_store(ruleset)
+    try:
+        with store.transaction() as state:
+            count = state.requeue(system_clock(), include_dead=dead)
+    finally:
+        store.close()
+    print(f"re-queued {count} action(s); the next cycle delivers them")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    verbosity = getattr(args, "verbose", 0) or 0
+    logging.basicConfig(
+        level=logging.WARNING - 10 * min(verbosity, 2),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    config: Path = getattr(args, "config", Path("config.yaml"))
+    try:
+        if args.command == "sandbox":
+            from sandbox.serve import main as sandbox_main
+
+            rest = list(args.sandbox_args)
+            if not rest or rest[0] != "serve":
+                print(
+                    "usage: crm-sync sandbox serve [--host H] [--port P] [--state-dir DIR] [--latency-ms N]"
+                )
+                return EXIT_USAGE
+            return sandbox_main(rest[1:])
+        if args.command == "validate":
+            return _cmd_validate(config)
+        if args.command == "run":
+            return _cmd_run(config, args)
+        if args.command == "daemon":
+            from sync.daemon import run_daemon
+
+            return run_daemon(config)
+        if args.command == "status":
+            return _cmd_status(config, args.json)
+        if args.command == "retry":
+            return _cmd_retry(config, args.dead)
+    except ConfigErrors as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        print(f"{len(exc.errors)} error(s) in {config}", file=sys.stderr)
+        return EXIT_USAGE
+    except ConnectorUnavailable as exc:
+        print(f"crm-sync: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except LockHeld as exc:
+        print(f"crm-sync: {exc}; exiting", file=sys.stderr)
+        return EXIT_LOCKED
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""The contract between the engine and a CRM adapter.
+
+An adapter polls a stream page by page (each page carries the cursor that resumes after it) and
+delivers owed actions in batches, answering one :class:`DeliveryResult` per action. It never touches the
+store: the engine commits each page with its cursor, and delivery records each result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Literal, Protocol
+
+from rules.model import Stream
+
+
+@dataclass(frozen=True)
+class Page:
+    """Records changed since the cursor (plain dicts), ids deleted since, and the cursor after them."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    deleted_ids: list[str] = field(default_factory=list)
+    cursor: Any = None
+
+
+@dataclass(frozen=True)
+class OwedAction:
+    """An action the ledger says is owed, as delivery hands it to an adapter."""
+
+    key: str
+    external_id: str
+    kind: str
+    record_id: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What happened to one action: delivered (with the CRM id), failed, or deferred (not attempted)."""
+
+    key: str
+    status: Literal["delivered", "failed", "deferred"]
+    crm_id: str | None = None
+    error: str | None = None
+    retryable: bool = True
+    retry_after: timedelta | None = None
+
+    @classmethod
+    def delivered(cls, key: str, crm_id: str | None) -> DeliveryResult:
+        return cls(key, "delivered", crm_id=crm_id)
+
+    @classmethod
+    def failed(
+        cls, key: str, error: str, retryable: bool = True, retry_after: timedelta | None = None
+    ) -> DeliveryResult:
+        return cls(key, "failed", error=error, retryable=retryable, retry_after=retry_after)
+
+    @classmethod
+    def deferred(cls, key: str, reason: str) -> DeliveryResult:
+        return cls(key, "deferred", error=reason)
+
+
+class ConnectorError(Exception):
+    """A CRM call failed; ``retryable`` says whether trying again later can help."""
+
+    def __init__(self, message: str, retryable: bool = True, retry_after: timedelta | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class BudgetExhausted(ConnectorError):
+    """The CRM's API budget is (nearly) spent: stop calling it this cycle; nothing is lost."""
+
+
+class Connector(Protocol):
+    name: str
+
+    def poll(self, stream: Stream, cursor: Any) -> Iterator[Page]:
+        """Pages of changes after ``cursor`` (``None`` on the first run)."""
+        ...
+
+    def deliver(self, actions: Sequence[OwedAction]) -> list[DeliveryResult]:
+        """Carry out a batch of actions; one result per action."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,90 @@
+"""``crm-sync daemon``: run cycles on the configured interval (APScheduler) until SIGTERM/SIGINT.
+
+The worker lock is held for the daemon's whole life, so a cron-started ``run --once`` exits with 75
+instead of acting beside it. An edited config file is picked up before the next cycle; if the edit is
+invalid, the daemon logs every error and keeps running the last valid rules.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from pathlib import Path
+from types import FrameType
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from rules.compiler import load_rules
+from rules.source import ConfigErrors
+from sync.engine import Engine
+from sync.worker import open_worker
+
+log = logging.getLogger(__name__)
+
+
+class _Reloader:
+    """Swaps in a new rule set when the config file changes and the new one is valid."""
+
+    def __init__(self, path: Path, engine: Engine) -> None:
+        self.path = path
+        self.engine = engine
+        self.mtime = path.stat().st_mtime
+
+    def refresh(self) -> None:
+        try:
+            mtime = self.path.stat().st_mtime
+        except OSError:
+            return
+        if mtime == self.mtime:
+            return
+        self.mtime = mtime
+        try:
+            ruleset = load_rules(self.path)
+        except ConfigErrors as exc:
+            log.error("config change ignored, keeping the running rules:\n%s", exc)
+            return
+        if {s.crm for s in ruleset.active_streams} - set(self.engine.connectors):
+            log.error(
+                "config change ignored: it needs a CRM connection the daemon was not started with; restart it"
+            )
+            return
+        self.engine.ruleset = ruleset
+        log.warning("config reloaded: %d rules", len(ruleset.rules))
+
+
+def run_daemon(config: Path) -> int:
+    with open_worker(config) as worker:
+        reloader = _Reloader(config, worker.engine)
+        scheduler = BlockingScheduler(timezone="UTC")
+
+        def cycle() -> None:
+            reloader.refresh()
+            try:
+                report = worker.engine.run_cycle(mode="daemon")
+            except Exception:
+                log.exception("cycle failed")
+                return
+            log.info("cycle: %s", report.summary())
+            for error in report.errors:
+                log.error("%s", error)
+
+        interval = worker.ruleset.settings.schedule.interval.total
+        scheduler.add_job(
+            cycle,
+            IntervalTrigger(seconds=int(interval.total_seconds())),
+            id="cycle",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=worker.engine.wall_clock(),
+        )
+
+        def stop(signum: int, _frame: FrameType | None) -> None:
+            log.warning("signal %d: stopping after the current cycle", signum)
+            scheduler.shutdown(wait=True)
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        log.warning("daemon started: every %s", worker.ruleset.settings.schedule.interval)
+        scheduler.start()
+    return 0

@@ -1,0 +1,179 @@
+"""One cycle of the worker: poll every stream, re-check due timers, deliver what the ledger says is owed.
+
+The imperative shell around :func:`rules.evaluate.evaluate`. Each polled page is evaluated and written
+(records, outcomes, ledger actions, notices, rejections, the cursor) in one transaction, so a crash
+replays at most one page, and the ledger's keys make the replay plan nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from notifications.delivery import DeliveryReport, deliver_owed
+from rules.evaluate import History, evaluate
+from rules.model import RuleSet, Stream
+from rules.planner import PlannedAction, record_key
+from sync.connectors.base import BudgetExhausted, Connector, ConnectorError, Page
+from sync.store.state import State, Store
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+DUE_BATCH = 500
+
+
+@dataclass
+class CycleReport:
+    """What one cycle did, for the CLI, the runs table and tests."""
+
+    rules_now: datetime
+    polled: Counter[str] = field(default_factory=Counter)
+    deleted: Counter[str] = field(default_factory=Counter)
+    rejected: Counter[str] = field(default_factory=Counter)
+    decisions: Counter[str] = field(default_factory=Counter)
+    planned: list[PlannedAction] = field(default_factory=list)
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "rules_now": self.rules_now.isoformat(),
+            "polled": dict(self.polled),
+            "deleted": dict(self.deleted),
+            "rejected": dict(self.rejected),
+            "decisions": dict(self.decisions),
+            "planned": len(self.planned),
+            "delivery": self.delivery.summary(),
+            "errors": self.errors,
+        }
+
+
+class Engine:
+    """Runs cycles for one rule set against one store and a set of CRM adapters."""
+
+    def __init__(
+        self,
+        ruleset: RuleSet,
+        store: Store,
+        connectors: Mapping[str, Connector],
+        rules_clock: Clock,
+        wall_clock: Clock,
+    ) -> None:
+        self.ruleset = ruleset
+        self.store = store
+        self.connectors = connectors
+        self.rules_clock = rules_clock
+        self.wall_clock = wall_clock
+
+    def run_cycle(self, deliver: bool = True, mode: str = "once") -> CycleReport:
+        now = self.rules_clock()
+        report = CycleReport(rules_now=now)
+        with self.store.transaction() as state:
+            run_id = state.start_run(self.wall_clock(), mode, now)
+        status, error = "failed", None
+        try:
+            for stream in self.ruleset.active_streams:
+                self._poll(stream, now, report)
+            self._process_due(now, report)
+            if deliver:
+                report.delivery = deliver_owed(
+                    self.store, self.connectors, self.wall_clock, self.ruleset.settings.delivery
+                )
+            status = "ok" if report.ok else "failed"
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            report.errors.append(error)
+            raise
+        finally:
+            with self.store.transaction() as state:
+                state.finish_run(
+                    run_id, self.wall_clock(), status, report.summary(), error or "; ".join(report.errors)
+                )
+        return report
+
+    # -- polling ---------------------------------------------------------------------------------
+
+    def _poll(self, stream: Stream, now: datetime, report: CycleReport) -> None:
+        connector = self.connectors.get(stream.crm)
+        if connector is None:
+            report.errors.append(f"{stream.name}: no {stream.crm} connection is configured")
+            return
+        with self.store.transaction() as state:
+            cursor = state.cursor(stream.name)
+        try:
+            for page in connector.poll(stream, cursor):
+                self._ingest(stream, page, now, report)
+        except BudgetExhausted as exc:
+            report.errors.append(f"{stream.name}: polling paused, API budget: {exc}")
+        except ConnectorError as exc:
+            report.errors.append(f"{stream.name}: polling failed: {exc}")
+            log.warning("polling %s failed: %s", stream.name, exc)
+
+    def _ingest(self, stream: Stream, page: Page, now: datetime, report: CycleReport) -> None:
+        with self.store.transaction() as state:
+            by_key: dict[str, dict[str, Any]] = {}
+            for record in page.records:
+                record_id = record.get(stream.id_field)
+                if record_id in (None, ""):
+                    report.errors.append(f"{stream.name}: a record without {stream.id_field} was skipped")
+                    continue
+                by_key[record_key(stream.name, str(record_id))] = record  # the later version of a repeat wins
+            keys = list(by_key)
+            rows = state.records(keys)
+            outcomes = state.outcomes(keys)
+            for key, record in by_key.items():
+                row = rows.get(key)
+                history = State.history(row, outcomes[key])
+                evaluation = evaluate(self.ruleset, stream, record, history, now)
+                record_id = str(record[stream.id_field])
+                row = state.save_snapshot(stream.name, key, record_id, record, self.wall_clock(), row)
+                if evaluation.rejection is not None:
+                    state.reject(stream.name, key, record_id, evaluation.rejection.reason, now)
+                    row.next_due = None
+                    report.rejected[stream.name] += 1
+                    continue
+                state.clear_rejection(key)
+                report.planned.extend(state.apply(row, outcomes[key], evaluation, now))
+                report.decisions.update(d.outcome.state for d in evaluation.decisions)
+            deleted = [record_key(stream.name, rid) for rid in page.deleted_ids]
+            report.deleted[stream.name] += state.mark_deleted(deleted, now)
+            report.polled[stream.name] += len(by_key)
+            state.set_cursor(stream.name, page.cursor, self.wall_clock())
+
+    # -- level-triggered timers ------------------------------------------------------------------
+
+    def _process_due(self, now: datetime, report: CycleReport) -> None:
+        """Re-evaluate, from stored state, every record whose next timer is due at ``now``."""
+        position: tuple[datetime, str] | None = None
+        while True:
+            with self.store.transaction() as state:
+                rows = state.due_records(now, position, DUE_BATCH)
+                if not rows:
+                    return
+                last = rows[-1]
+                assert last.next_due is not None
+                position = (last.next_due, last.key)
+                outcomes = state.outcomes([row.key for row in rows])
+                for row in rows:
+                    stream = self.ruleset.streams.get(row.stream)
+                    if stream is None:
+                        row.next_due = None  # the stream was removed from the config
+                        continue
+                    history = History(
+                        row.first_seen, row.previous, State.history(row, outcomes[row.key]).outcomes
+                    )
+                    evaluation = evaluate(self.ruleset, stream, row.snapshot, history, now)
+                    if evaluation.rejection is not None:
+                        row.next_due = None
+                        continue
+                    report.planned.extend(state.apply(row, outcomes[row.key], evaluation, now))
+                    report.decisions.update(d.outcome.state for d in evaluation.decisions)

@@ -1,0 +1,75 @@
+"""Opening the state store: engine, URL resolution, and Alembic migrations to the latest schema."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection, Engine, make_url
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+DATABASE_URL_ENV = "CRM_SYNC_DATABASE_URL"
+
+
+def resolve_url(configured: str, base_dir: Path) -> str:
+    """The database URL: ``CRM_SYNC_DATABASE_URL`` wins; a relative SQLite path is relative to the config."""
+    url = os.environ.get(DATABASE_URL_ENV) or configured
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        path = Path(parsed.database)
+        if not path.is_absolute():
+            parsed = parsed.set(database=str((base_dir / path).resolve()))
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def create_store_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = sa.create_engine(url, connect_args={"timeout": 30})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(url: str) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def migrate(bind: Engine | Connection) -> None:
+    """Bring the schema to the latest revision (a no-op when it is already there).
+
+    Given a connection, the migration runs inside that connection's transaction (used by dry runs).
+    """
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    if isinstance(bind, Connection):
+        config.attributes["connection"] = bind
+        command.upgrade(config, "head")
+        return
+    with bind.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def schema_is_current(engine: Engine) -> bool:
+    script = ScriptDirectory.from_config(alembic_config(engine.url.render_as_string(hide_password=False)))
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_heads()
+    return set(current) == set(script.get_heads())

@@ -1,0 +1,84 @@
+"""Wiring: a config file in, a ready engine out (lock taken, store migrated, adapters built, clocks set)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.engine import Engine as SqlEngine
+
+from rules.compiler import load_rules
+from rules.model import RuleSet
+from sync.connectors.base import Connector
+from sync.connectors.registry import build_connectors
+from sync.engine import Engine
+from sync.lock import worker_lock
+from sync.store.database import create_store_engine, resolve_url
+from sync.store.state import Store
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Worker:
+    ruleset: RuleSet
+    store: Store
+    connectors: Mapping[str, Connector]
+    engine: Engine
+
+
+def store_engine(ruleset: RuleSet, dry_run: bool = False) -> SqlEngine:
+    """The configured database; for a dry run against a SQLite file that does not exist yet, an empty
+    in-memory database instead, so a dry run never creates files."""
+    engine = create_store_engine(resolve_url(ruleset.settings.store.url, ruleset.path.parent))
+    database = engine.url.database
+    if dry_run and engine.url.get_backend_name() == "sqlite" and database and not Path(database).exists():
+        engine.dispose()
+        engine = create_store_engine("sqlite://")
+    return engine
+
+
+def open_store(ruleset: RuleSet, dry_run: bool = False) -> Store:
+    """The configured database, migrated to the current schema."""
+    store = Store(store_engine(ruleset, dry_run), dry_run=dry_run)
+    store.migrate()
+    return store
+
+
+@contextmanager
+def open_worker(
+    config_path: Path,
+    *,
+    dry_run: bool = False,
+    rules_now: datetime | None = None,
+    connectors: Mapping[str, Connector] | None = None,
+    clock: Callable[[], datetime] = system_clock,
+    ruleset: RuleSet | None = None,
+) -> Iterator[Worker]:
+    """A worker holding the cross-process lock (except in dry-run mode, which writes nothing)."""
+    ruleset = ruleset or load_rules(config_path)
+    engine = store_engine(ruleset, dry_run)
+    guard: AbstractContextManager[None] = nullcontext() if dry_run else worker_lock(engine)
+    with guard:
+        store = Store(engine, dry_run=dry_run)
+        built: dict[str, Connector] = {}
+        try:
+            store.migrate()
+            built = dict(connectors) if connectors is not None else build_connectors(ruleset)
+            engine_ = Engine(
+                ruleset,
+                store,
+                built,
+                rules_clock=(lambda: rules_now) if rules_now is not None else clock,
+                wall_clock=clock,
+            )
+            yield Worker(ruleset, store, built, engine_)
+        finally:
+            for connector in built.values():
+                connector.close()
+            store.close()
