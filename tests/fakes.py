@@ -34,7 +34,9 @@ class FakeCRM:
 
     def put(self, stream: str, record: dict[str, Any]) -> None:
         self.version += 1
-        self.records.setdefault(stream, {})[str(record["Id"] if "Id" in record else record["id"])] = copy.deepcopy(record)
+        self.records.setdefault(stream, {})[str(record["Id"] if "Id" in record else record["id"])] = (
+            copy.deepcopy(record)
+        )
         self.versions.setdefault(stream, {})[str(record.get("Id", record.get("id")))] = self.version
 
     def update(self, stream: str, record_id: str, **changes: Any) -> None:
@@ -55,32 +57,41 @@ class FakeCRM:
         if self.poll_error is not None:
             raise self.poll_error
         after = int(cursor or 0)
-        changed = sorted(
-            (v, rid) for rid, v in self.versions.get(stream.name, {}).items() if v > after
-        )
+        changed = sorted((v, rid) for rid, v in self.versions.get(stream.name, {}).items() if v > after)
         gone = sorted((v, rid) for rid, v in self.deleted.get(stream.name, {}).items() if v > after)
         events = sorted([(v, rid, "put") for v, rid in changed] + [(v, rid, "del") for v, rid in gone])
         for start in range(0, len(events), self.page_size):
             chunk = events[start : start + self.page_size]
             yield Page(
-                records=[copy.deepcopy(self.records[stream.name][rid]) for _, rid, kind in chunk if kind == "put"],
+                records=[
+                    copy.deepcopy(self.records[stream.name][rid]) for _, rid, kind in chunk if kind == "put"
+                ],
                 deleted_ids=[rid for _, rid, kind in chunk if kind == "del"],
                 cursor=chunk[-1][0],
             )
 
     def deliver(self, actions: Sequence[OwedAction]) -> list[DeliveryResult]:
         self.calls.append(("deliver", len(actions)))
-        results = []
-        for action in actions:
+        results: list[DeliveryResult] = []
+        for index, action in enumerate(actions):
             if self.budget_left is not None:
                 if self.budget_left <= 0:
-                    raise BudgetExhausted("daily API budget reached")
+                    if not results:
+                        raise BudgetExhausted("daily API budget reached")
+                    results.extend(
+                        DeliveryResult.deferred(a.key, "API budget reached") for a in actions[index:]
+                    )
+                    break
                 self.budget_left -= 1
             if self.fail_next:
                 failure = self.fail_next.pop(0)
                 if isinstance(failure, Exception):
                     raise failure
-                results.append(DeliveryResult(action.key, failure.status, error=failure.error, retryable=failure.retryable))
+                results.append(
+                    DeliveryResult(
+                        action.key, failure.status, error=failure.error, retryable=failure.retryable
+                    )
+                )
                 continue
             self.writes[action.external_id] = {"kind": action.kind, **action.payload}  # upsert: never twice
             results.append(DeliveryResult.delivered(action.key, f"crm-{len(self.writes)}"))

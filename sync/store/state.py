@@ -46,9 +46,11 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[State]:
         if self._dry_connection is not None:
-            session = Session(bind=self._dry_connection, join_transaction_mode="create_savepoint")
+            session = Session(
+                bind=self._dry_connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+            )
         else:
-            session = Session(self.engine)
+            session = Session(self.engine, expire_on_commit=False)
         try:
             with session.begin():
                 yield State(session)

@@ -70,7 +70,9 @@ def test_start_outside_hours_counts_from_opening() -> None:
 
 
 def test_extra_holidays_and_workdays() -> None:
-    cal = BusinessCalendar(timezone=UTC, workdays=frozenset({0, 1, 2, 3}), extra_holidays=frozenset({date(2026, 3, 3)}))
+    cal = BusinessCalendar(
+        timezone=UTC, workdays=frozenset({0, 1, 2, 3}), extra_holidays=frozenset({date(2026, 3, 3)})
+    )
     start = datetime(2026, 3, 2, 16, tzinfo=UTC)  # Monday; Tuesday is a holiday; Friday is not a workday
     assert cal.add(start, Duration.parse("2h")) == datetime(2026, 3, 4, 10, tzinfo=UTC)
 
@@ -85,7 +87,9 @@ def test_naive_start_is_refused() -> None:
         CAL.add(datetime(2026, 1, 5, 10), Duration.parse("1h"))
 
 
-starts = st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC))
+starts = st.datetimes(
+    min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
+)
 hours = st.integers(0, 60 * 60).map(lambda minutes: Duration(0, minutes * 60).normalised())
 
 

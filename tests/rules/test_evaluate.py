@@ -35,7 +35,10 @@ def sli(**changes: Any) -> dict[str, Any]:
         "Client_Status__c": "Orange",
         "OwnerId": "005A",
         "Owner": {"Email": "owner@example.com", "Name": "Olive Owner", "IsActive": True},
-        "Office__r": {"Regional_Director__c": "005B", "Regional_Director__r": {"Email": "rd@example.com", "IsActive": True}},
+        "Office__r": {
+            "Regional_Director__c": "005B",
+            "Regional_Director__r": {"Email": "rd@example.com", "IsActive": True},
+        },
     }
     record.update(changes)
     return record
@@ -51,7 +54,11 @@ class Memory:
 
     def run(self, record: dict[str, Any], now: datetime) -> Evaluation:
         result = evaluate(
-            self.ruleset, self.ruleset.streams["salesforce.sli"], record, History(self.first_seen, None, dict(self.outcomes)), now
+            self.ruleset,
+            self.ruleset.streams["salesforce.sli"],
+            record,
+            History(self.first_seen, None, dict(self.outcomes)),
+            now,
         )
         self.first_seen = self.first_seen or now
         for decision in result.decisions:
@@ -169,7 +176,12 @@ def test_untimed_rule_fires_once_per_record(alert: Memory) -> None:
 
 
 def test_person_holding_two_roles_gets_one_email(alert: Memory) -> None:
-    same = sli(Office__r={"Regional_Director__c": "005A", "Regional_Director__r": {"Email": "OWNER@example.com", "IsActive": True}})
+    same = sli(
+        Office__r={
+            "Regional_Director__c": "005A",
+            "Regional_Director__r": {"Email": "OWNER@example.com", "IsActive": True},
+        }
+    )
     actions = alert.run(same, T0).actions
     emails = [a for a in actions if a.kind == "notify"]
     assert len(emails) == 1
@@ -268,7 +280,7 @@ def test_stream_checks_reject_with_a_reason(write_config: Callable[..., Path]) -
     checks = (
         "      checks:\n"
         "        - expect: \"record.Client_Status__c in ['Green', 'Yellow', 'Orange', 'Red']\"\n"
-        "          message: \"unknown status {{ record.Client_Status__c }}\"\n"
+        '          message: "unknown status {{ record.Client_Status__c }}"\n'
         "      fields:\n"
     )
     path.write_text(path.read_text().replace("      fields:\n", checks, 1))

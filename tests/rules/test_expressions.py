@@ -59,7 +59,9 @@ def test_yaml_booleans_are_constant_conditions() -> None:
 
 
 def test_paths_and_names_are_found_for_validation() -> None:
-    expr = compile_expression(ENV, "record.Office__r.Name and record['Plan'] and record.Name.upper() and previous.X")
+    expr = compile_expression(
+        ENV, "record.Office__r.Name and record['Plan'] and record.Name.upper() and previous.X"
+    )
     assert expr.paths == {("Office__r", "Name"), ("Plan",), ("Name", "upper"), ("previous", "X")}
     assert expr.names == {"record", "previous"}
     fields = ["Office__r.Name", "Name"]
@@ -81,13 +83,24 @@ def test_matching_test_is_a_full_match() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("7", 7), (" 10 ", 10), ("0", 0), (6, 6), (7.0, 7), ("7.5", None), ("N/A", None), ("", None), (None, None), (True, None)],
+    [
+        ("7", 7),
+        (" 10 ", 10),
+        ("0", 0),
+        (6, 6),
+        (7.0, 7),
+        ("7.5", None),
+        ("N/A", None),
+        ("", None),
+        (None, None),
+        (True, None),
+    ],
 )
 def test_to_int(value: object, expected: int | None) -> None:
     assert to_int(value) == expected
 
 
-@given(st.integers(-10**6, 10**6))
+@given(st.integers(-(10**6), 10**6))
 def test_to_int_round_trips_integer_strings(n: int) -> None:
     assert to_int(str(n)) == n
 

@@ -44,28 +44,40 @@ def test_yaml_syntax_error_has_line_and_column(write_config: Callable[..., Path]
 
 
 def test_unknown_keys_are_errors_with_a_suggestion(write_config: Callable[..., Path]) -> None:
-    path = write_config(GOOD_RULE.replace("    source: salesforce.sli", "    source: salesforce.sli\n    whn: 'true'") + "\nschedul: {interval: 5m}\n")
+    path = write_config(
+        GOOD_RULE.replace("    source: salesforce.sli", "    source: salesforce.sli\n    whn: 'true'")
+        + "\nschedul: {interval: 5m}\n"
+    )
     errors = errors_of(path)
-    assert f"{path}:{line_of(path, 'whn:')}:5: rules[0].whn: unknown key 'whn' (did you mean 'when'?)" in errors
-    assert f"{path}:{line_of(path, 'schedul:')}:1: schedul: unknown section 'schedul' (did you mean 'schedule'?)" in errors
+    assert (
+        f"{path}:{line_of(path, 'whn:')}:5: rules[0].whn: unknown key 'whn' (did you mean 'when'?)" in errors
+    )
+    assert (
+        f"{path}:{line_of(path, 'schedul:')}:1: schedul: unknown section 'schedul' (did you mean 'schedule'?)"
+        in errors
+    )
 
 
 def test_bad_duration(write_config: Callable[..., Path]) -> None:
-    path = write_config(GOOD_RULE.replace("    actions:", "    after: {field: CreatedDate, delay: 24 hours}\n    actions:"))
+    path = write_config(
+        GOOD_RULE.replace("    actions:", "    after: {field: CreatedDate, delay: 24 hours}\n    actions:")
+    )
     (error,) = errors_of(path)
     assert f":{line_of(path, 'delay: 24 hours')}:" in error
     assert "rules[0].after.delay: invalid duration '24 hours'" in error
 
 
 def test_undefined_name_and_unknown_field_in_conditions(write_config: Callable[..., Path]) -> None:
-    path = write_config(GOOD_RULE.replace("    actions:", "    when: \"recrod.Name and record.Plan__c\"\n    actions:"))
+    path = write_config(
+        GOOD_RULE.replace("    actions:", '    when: "recrod.Name and record.Plan__c"\n    actions:')
+    )
     errors = errors_of(path)
     assert any("rules[0].when: undefined name 'recrod' (did you mean 'record'?)" in e for e in errors)
     assert any("rules[0].when: record field 'Plan__c' is not in the stream's fields" in e for e in errors)
 
 
 def test_role_path_must_be_in_the_source_field_list(write_config: Callable[..., Path]) -> None:
-    path = write_config(GOOD_RULE + "\n") 
+    path = write_config(GOOD_RULE + "\n")
     text = path.read_text().replace("email: Owner.Email", "email: Owner.Manager.Email")
     path.write_text(text)
     errors = errors_of(path)
@@ -108,7 +120,9 @@ def test_unknown_role_unknown_source_and_unsupported_action(write_config: Callab
         """
     )
     errors = errors_of(path)
-    assert any("rules[0].actions[0].notify.to[0]: unknown role 'ownr' (did you mean 'owner'?)" in e for e in errors)
+    assert any(
+        "rules[0].actions[0].notify.to[0]: unknown role 'ownr' (did you mean 'owner'?)" in e for e in errors
+    )
     assert any("rules[0].actions[1].create_ticket: salesforce cannot create_ticket" in e for e in errors)
     assert any("rules[1].source: unknown source 'hubspot.nps' (known: salesforce.sli)" in e for e in errors)
 
@@ -121,12 +135,19 @@ def test_unknown_action_kind_and_duplicate_rule_id(write_config: Callable[..., P
     assert any("rules[1].id: rule id 'alert' is already used by rules[0]" in e for e in errors_of(path))
 
 
-def test_missing_environment_variable_is_named(write_config: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_environment_variable_is_named(
+    write_config: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("CRM_SYNC_TEST_SECRET", raising=False)
     path = write_config(GOOD_RULE)
-    path.write_text(path.read_text().replace("client_secret: test-secret", "client_secret: ${CRM_SYNC_TEST_SECRET}"))
+    path.write_text(
+        path.read_text().replace("client_secret: test-secret", "client_secret: ${CRM_SYNC_TEST_SECRET}")
+    )
     (error,) = errors_of(path)
-    assert f"{path}:{line_of(path, 'client_secret:')}:3: salesforce.client_secret: environment variable CRM_SYNC_TEST_SECRET is not set" == error
+    assert (
+        f"{path}:{line_of(path, 'client_secret:')}:3: salesforce.client_secret: environment variable CRM_SYNC_TEST_SECRET is not set"
+        == error
+    )
     monkeypatch.setenv("CRM_SYNC_TEST_SECRET", "from-env")
     assert load_rules(path).settings.salesforce.client_secret == "from-env"  # type: ignore[union-attr]
 
@@ -136,13 +157,19 @@ def test_secret_files(write_config: Callable[..., Path], tmp_path: Path) -> None
     (tmp_path / "secret.txt").write_text("from-file\n")
     path.write_text(path.read_text().replace("client_secret: test-secret", "client_secret_file: secret.txt"))
     assert load_rules(path).settings.salesforce.client_secret == "from-file"  # type: ignore[union-attr]
-    path.write_text(path.read_text().replace("client_secret_file: secret.txt", "client_secret_file: nope.txt"))
+    path.write_text(
+        path.read_text().replace("client_secret_file: secret.txt", "client_secret_file: nope.txt")
+    )
     (error,) = errors_of(path)
     assert "salesforce.client_secret_file: cannot read nope.txt" in error
 
 
-def test_includes_merge_and_errors_point_into_the_included_file(write_config: Callable[..., Path], tmp_path: Path) -> None:
-    (tmp_path / "more.yaml").write_text(GOOD_RULE.replace("id: alert", "id: second").replace("template: alert", "template: nope"))
+def test_includes_merge_and_errors_point_into_the_included_file(
+    write_config: Callable[..., Path], tmp_path: Path
+) -> None:
+    (tmp_path / "more.yaml").write_text(
+        GOOD_RULE.replace("id: alert", "id: second").replace("template: alert", "template: nope")
+    )
     path = write_config("include: [more.yaml]\n" + GOOD_RULE)
     (error,) = errors_of(path)
     assert error.startswith(f"{tmp_path / 'more.yaml'}:{line_of(tmp_path / 'more.yaml', 'template: nope')}:")
@@ -179,18 +206,24 @@ def test_every_error_is_reported_at_once(write_config: Callable[..., Path]) -> N
 
 
 def test_calendars_and_business_time(write_config: Callable[..., Path]) -> None:
-    rule = GOOD_RULE.replace("    actions:", "    after: {field: CreatedDate, delay: 2d, calendar: office}\n    actions:")
+    rule = GOOD_RULE.replace(
+        "    actions:", "    after: {field: CreatedDate, delay: 2d, calendar: office}\n    actions:"
+    )
     path = write_config("calendars:\n  office: {timezone: Mars/Olympus, country: US}\n" + rule)
     (error,) = errors_of(path)
     assert "calendars.office.timezone: unknown time zone 'Mars/Olympus'" in error
     path = write_config("calendars:\n  office: {timezone: America/New_York, country: XX}\n" + rule)
     assert any("calendars.office: invalid calendar" in e for e in errors_of(path))
-    path = write_config("calendars:\n  office: {timezone: America/New_York, country: US, hours: '08:30-17:30'}\n" + rule)
+    path = write_config(
+        "calendars:\n  office: {timezone: America/New_York, country: US, hours: '08:30-17:30'}\n" + rule
+    )
     timer = load_rules(path).rules[0].timer
     assert timer is not None and timer.calendar is not None and timer.calendar.country == "US"
 
 
-def test_cli_validate_exit_codes(write_config: Callable[..., Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_validate_exit_codes(
+    write_config: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     good = write_config(GOOD_RULE)
     assert main(["validate", "-c", str(good)]) == 0
     assert "OK: 1 rules" in capsys.readouterr().out

@@ -1,0 +1,250 @@
+"""Engine cycles on a real store: exactly-once planning, level-triggered timers, delivery and failures."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from sync.connectors.base import ConnectorError, DeliveryResult
+from sync.store.state import State
+from tests.engine.harness import STREAM, Harness
+from tests.fakes import TransportDown
+from tests.support import T0
+
+RULES = """
+delivery: {max_attempts: 3, backoff: 1m, max_backoff: 10m}
+rules:
+  - id: alert
+    source: salesforce.sli
+    actions:
+      - notify: {to: [owner, director], subject: "SLI {{ record.Name }}", template: alert}
+  - id: reminder
+    source: salesforce.sli
+    after: {field: CreatedDate, delay: 24h}
+    unless: "record.Intervention_Plan__c is not blank"
+    actions:
+      - notify: {to: [owner], subject: "Plan missing: {{ record.Name }}", template: reminder}
+"""
+
+
+def sli(n: int = 1, **changes: Any) -> dict[str, Any]:
+    record = {
+        "Id": f"a0X00000000000{n}AAA",
+        "Name": f"Client {n} - No Call No Show",
+        "CreatedDate": T0.isoformat(),
+        "Intervention_Plan__c": None,
+        "Client_Status__c": "Orange",
+        "OwnerId": "005A",
+        "Owner": {"Email": "owner@example.com", "Name": "Olive", "IsActive": True},
+        "Office__r": {
+            "Regional_Director__c": "005B",
+            "Regional_Director__r": {"Email": "rd@example.com", "IsActive": True},
+        },
+    }
+    record.update(changes)
+    return record
+
+
+@pytest.fixture
+def h(harness: Callable[..., Harness]) -> Harness:
+    return harness(RULES)
+
+
+def test_a_cycle_plans_delivers_and_a_second_plans_nothing_new(h: Harness) -> None:
+    for n in range(1, 4):
+        h.crm.put(STREAM, sli(n))
+    first = h.cycle()
+    assert first.ok
+    assert len(first.planned) == 6  # two alerts per SLI
+    assert first.delivery.counts["delivered"] == 6
+    assert len(h.crm.writes) == 6
+    second = h.cycle()
+    assert second.planned == [] and second.delivery.counts == {}
+    assert len(h.crm.writes) == 6
+
+
+def test_replaying_pages_after_a_cursor_reset_plans_nothing_twice(h: Harness) -> None:
+    h.crm.put(STREAM, sli())
+    h.cycle()
+    with h.store.transaction() as state:
+        state.set_cursor(STREAM, None, T0)  # as after an overlap window or a lost cursor
+    again = h.cycle()
+    assert again.polled[STREAM] == 1 and again.planned == []
+    assert len(h.actions()) == 2
+
+
+def test_24h_timer_through_the_store(h: Harness) -> None:
+    h.crm.put(STREAM, sli())
+    h.cycle()
+    assert h.record(sli()["Id"]).next_due == T0 + timedelta(hours=24)  # type: ignore[union-attr]
+    h.clock.advance(hours=23, minutes=59)
+    assert h.cycle().planned == []
+    h.clock.advance(minutes=1)
+    fired = h.cycle()
+    assert [a.rule_id for a in fired.planned] == ["reminder"]
+    assert h.record(sli()["Id"]).next_due is None  # type: ignore[union-attr]
+    h.clock.advance(hours=1)
+    assert h.cycle().planned == []
+    assert len([w for w in h.crm.writes.values() if w["subject"].startswith("Plan missing")]) == 1
+
+
+def test_downtime_delays_a_timer_but_never_loses_it(h: Harness) -> None:
+    h.crm.put(STREAM, sli())
+    h.cycle()
+    h.clock.advance(days=3)
+    late = h.cycle()
+    assert [a.rule_id for a in late.planned] == ["reminder"]
+    h.clock.advance(hours=1)
+    assert h.cycle().planned == []
+
+
+def test_plan_filled_in_cancels_the_reminder(h: Harness) -> None:
+    h.crm.put(STREAM, sli())
+    h.cycle()
+    h.clock.advance(hours=5)
+    h.crm.update(STREAM, sli()["Id"], Intervention_Plan__c="Replace the caregiver")
+    assert h.cycle().decisions["cancelled"] == 1
+    h.clock.advance(hours=20)
+    assert h.cycle().planned == []
+    assert {o.state for o in h.outcomes() if o.rule_id == "reminder"} == {"cancelled"}
+
+
+def test_a_deleted_record_cancels_its_timers_and_undelivered_actions(h: Harness) -> None:
+    h.crm.put(STREAM, sli())
+    h.crm.fail_next = [DeliveryResult.failed("?", "503 Service Unavailable")]
+    h.cycle()
+    assert len(h.actions("retrying")) == 1
+    h.crm.delete(STREAM, sli()["Id"])
+    h.clock.advance(minutes=5)
+    report = h.cycle()
+    assert report.deleted[STREAM] == 1
+    assert len(h.actions("cancelled")) == 1
+    assert {o.state for o in h.outcomes() if o.rule_id == "reminder"} == {"cancelled"}
+    h.clock.advance(days=2)
+    assert h.cycle().planned == []
+
+
+def test_retryable_failures_back_off_then_deliver(h: Harness) -> None:
+    h.crm.put(STREAM, sli())
+    h.crm.fail_next = [DeliveryResult.failed("?", "UNABLE_TO_LOCK_ROW")]
+    h.cycle()
+    (retrying,) = h.actions("retrying")
+    assert retrying.attempts == 1 and retrying.last_error == "UNABLE_TO_LOCK_ROW"
+    assert retrying.next_attempt_at is not None and retrying.next_attempt_at > T0
+    h.clock.advance(seconds=10)
+    assert h.cycle().delivery.counts == {}  # still backing off
+    h.clock.advance(minutes=5)
+    assert h.cycle().delivery.counts["delivered"] == 1
+    (done,) = [a for a in h.actions("delivered") if a.key == retrying.key]
+    assert done.crm_id and done.attempts == 2 and done.last_error is None
+
+
+def test_permanent_failures_go_dead_and_retry_dead_requeues(h: Harness) -> None:
+    h.crm.put(STREAM, sli())
+    h.crm.fail_next = [DeliveryResult.failed("?", "INVALID_EMAIL_ADDRESS", retryable=False)]
+    h.cycle()
+    (dead,) = h.actions("dead")
+    assert dead.last_error == "INVALID_EMAIL_ADDRESS"
+    with h.store.transaction() as state:
+        assert state.requeue(h.clock(), include_dead=False) == 0
+        assert state.requeue(h.clock(), include_dead=True) == 1
+    assert h.cycle().delivery.counts["delivered"] == 1
+    assert h.actions("dead") == []
+
+
+def test_attempts_are_bounded(h: Harness) -> None:
+    h.crm.put(STREAM, sli())
+    h.crm.fail_next = [DeliveryResult.failed("?", "503")] * 10
+    for _ in range(5):
+        h.cycle()
+        h.clock.advance(minutes=30)
+    assert [a.attempts for a in h.actions("dead")] == [3, 3]  # max_attempts, then no further calls
+    assert len(h.crm.fail_next) == 4
+
+
+def test_a_crash_between_the_crm_write_and_the_bookkeeping_never_duplicates(h: Harness) -> None:
+    h.crm.put(STREAM, sli())
+    original = h.crm.deliver
+
+    def write_then_crash(actions: Any) -> Any:
+        original(actions)  # the CRM has the writes...
+        raise TransportDown("connection reset before the response arrived")  # ...we never hear back
+
+    h.crm.deliver = write_then_crash  # type: ignore[method-assign]
+    h.cycle()
+    assert len(h.actions("retrying")) == 2
+    h.crm.deliver = original  # type: ignore[method-assign]
+    h.clock.advance(minutes=10)
+    assert h.cycle().delivery.counts["delivered"] == 2
+    assert len(h.crm.writes) == 2  # the retry carried the same external ids: upserted, not duplicated
+
+
+def test_a_spent_api_budget_defers_without_spending_attempts(h: Harness) -> None:
+    h.crm.put(STREAM, sli())
+    h.crm.budget_left = 1
+    report = h.cycle()
+    assert report.delivery.counts == {"delivered": 1, "deferred": 1}
+    (owed,) = h.actions("pending")
+    assert owed.attempts == 0 and "budget" in (owed.last_error or "")
+    h.crm.budget_left = 0  # spent before the batch starts: the adapter raises, nothing is attempted
+    h.clock.advance(minutes=1)
+    assert h.cycle().delivery.counts == {"deferred": 1}
+    h.crm.budget_left = None
+    assert h.cycle().delivery.counts["delivered"] == 1
+    assert len(h.crm.writes) == 2
+
+
+def test_a_failed_poll_fails_the_cycle_and_keeps_the_cursor(h: Harness) -> None:
+    h.crm.put(STREAM, sli())
+    h.crm.poll_error = ConnectorError("503 Service Unavailable")
+    report = h.cycle()
+    assert not report.ok and "503" in report.errors[0]
+    h.crm.poll_error = None
+    assert len(h.cycle().planned) == 2
+
+
+def test_a_crash_inside_a_page_commits_nothing_of_it(h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    h.crm.put(STREAM, sli())
+
+    def boom(*_: Any) -> None:
+        raise RuntimeError("power loss")
+
+    monkeypatch.setattr(State, "set_cursor", boom)
+    with pytest.raises(RuntimeError):
+        h.cycle()
+    assert h.actions() == [] and h.record(sli()["Id"]) is None
+    monkeypatch.undo()
+    assert len(h.cycle().planned) == 2
+    assert len(h.actions()) == 2
+
+
+def test_only_due_records_are_touched_by_the_timer_pass(h: Harness) -> None:
+    for n in range(1, 6):
+        h.crm.put(STREAM, sli(n, CreatedDate=(T0 + timedelta(hours=n)).isoformat()))
+    h.cycle()
+    h.clock.advance(hours=26, minutes=30)  # records 1 and 2 are due
+    with h.store.transaction() as state:
+        due = state.due_records(h.clock(), None, 100)
+    assert [r.record_id for r in due] == [sli(1)["Id"], sli(2)["Id"]]
+    assert len(h.cycle().planned) == 2
+
+
+def test_status_reports_timers_failures_and_runs(h: Harness) -> None:
+    from sync.status import collect_status, format_status
+
+    h.crm.put(STREAM, sli())
+    h.crm.fail_next = [DeliveryResult.failed("?", "INVALID_EMAIL_ADDRESS", retryable=False)]
+    h.cycle()
+    with h.store.transaction() as state:
+        status = collect_status(state)
+    assert status["pending_timers"]["count"] == 1
+    assert status["pending_timers"]["next"][0]["rule"] == "reminder"
+    assert status["actions"]["counts"] == {"dead": 1, "delivered": 1}
+    assert status["actions"]["dead"][0]["error"] == "INVALID_EMAIL_ADDRESS"
+    assert status["runs"][0]["status"] == "ok"
+    assert status["cursors"][0]["stream"] == STREAM
+    text = format_status(status)
+    assert "Pending timers: 1" in text and "INVALID_EMAIL_ADDRESS" in text
