@@ -225,6 +225,7 @@ class _Compiler:
 
     def compile(self) -> RuleSet | None:
         timezone = self._zone(self.settings.timezone, ("timezone",)) or ZoneInfo("UTC")
+        self.timezone = timezone
         self.calendars = {
             name: cal
             for name, cfg in self.settings.calendars.items()
@@ -479,7 +480,7 @@ class _Compiler:
         if cfg.field is not None and cfg.field.lower() not in {f.lower() for f in fields}:
             self.error((*loc, "field"), f"date field {cfg.field!r} is not in the stream's fields")
             return None
-        return Timer(delay=cfg.delay, field=cfg.field, calendar=calendar)
+        return Timer(delay=cfg.delay, field=cfg.field, calendar=calendar, zone=self.timezone)
 
     def _rule(self, cfg: s.RuleSettings, loc: Loc) -> Rule | None:
         stream = self._stream_ref(cfg.source, (*loc, "source"))

@@ -12,7 +12,7 @@ import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ CONTEXT_NAMES = frozenset({"record", "previous", "now", "first_seen", "source", 
 ACTION_CONTEXT_NAMES = CONTEXT_NAMES | {"recipients", "skipped", "rule", "due"}
 
 _INT_RE = re.compile(r"[+-]?\d+")
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class ExpressionError(ValueError):
@@ -45,14 +46,17 @@ def to_int(value: Any) -> int | None:
     return None
 
 
-def to_datetime(value: Any) -> datetime | None:
-    """Parse a CRM timestamp (ISO 8601, Salesforce's ``+0000``, epoch milliseconds) into aware UTC."""
+def to_datetime(value: Any, zone: tzinfo = UTC) -> datetime | None:
+    """Parse a CRM timestamp (ISO 8601, Salesforce's ``+0000``, epoch milliseconds) into an aware
+    datetime; a date alone (``2026-03-02``) is midnight in ``zone``."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+        return datetime(value.year, value.month, value.day, tzinfo=zone)
+    if isinstance(value, str) and _DATE_RE.fullmatch(value.strip()):
+        return datetime.combine(date.fromisoformat(value.strip()), time(), tzinfo=zone)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return datetime.fromtimestamp(value / 1000, tz=UTC)
     if isinstance(value, str):

@@ -64,11 +64,12 @@ class Timer:
     delay: Duration
     field: str | None = None
     calendar: BusinessCalendar | None = None
+    zone: ZoneInfo = ZoneInfo("UTC")  # a date-only field means midnight here
 
     def anchor(self, record: Mapping[str, Any]) -> datetime | None:
         if self.field is None:
             return None
-        return to_datetime(lookup(record, self.field))
+        return to_datetime(lookup(record, self.field), self.zone)
 
     def due(self, anchor: datetime) -> datetime:
         return add_duration(anchor, self.delay, self.calendar)

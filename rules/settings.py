@@ -75,9 +75,14 @@ class SalesforceSettings(Strict):
     client_secret: str | None = None
     username: str | None = None
     private_key: str | None = None
+    jwt_audience: str | None = None
     api_version: str = Field(default="62.0", pattern=r"^\d{2,3}\.0$")
     ca_bundle: str | None = None
     timeout: DurationField = Duration(seconds=30)
+    overlap: DurationField = Duration(seconds=600)
+    max_api_usage: float = Field(default=0.9, gt=0, le=1)
+    query_batch_size: int = Field(default=2000, ge=200, le=2000)
+    email_batch_size: int = Field(default=100, ge=1, le=200)
     streams: dict[str, StreamSettings] = Field(default_factory=dict)
 
     @model_validator(mode="after")
