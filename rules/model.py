@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -64,7 +64,7 @@ class Timer:
     delay: Duration
     field: str | None = None
     calendar: BusinessCalendar | None = None
-    zone: ZoneInfo = ZoneInfo("UTC")  # a date-only field means midnight here
+    zone: tzinfo = UTC  # a date-only field means midnight here
 
     def anchor(self, record: Mapping[str, Any]) -> datetime | None:
         if self.field is None:

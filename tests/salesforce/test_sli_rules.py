@@ -70,7 +70,7 @@ def test_missing_roles_are_skipped_and_the_rest_still_alerted(org: Org) -> None:
 def test_inactive_user_is_skipped_and_reported(org: Org) -> None:
     from sync.status import collect_status
 
-    people, refs = seed_people(org.sf)
+    _, refs = seed_people(org.sf)
     gone = org.sf.insert(
         "User", {"Username": "gone@org.test", "LastName": "Gone", "Email": "gone@org.test", "IsActive": False}
     )
