@@ -1,0 +1,168 @@
+"""The Salesforce adapter's wire behaviour: sessions, budget, paging, overlap, idempotent retries."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from sync.connectors.base import BudgetExhausted, ConnectorError, OwedAction
+from tests.salesforce.conftest import Org
+from tests.salesforce.seed import insert_sli, seed_people
+from tests.support import T0
+
+INVALID_SESSION = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
+
+
+def calls(org: Org, fragment: str) -> int:
+    return len([r for r in org.sandbox.requests() if fragment in r["path"]])
+
+
+def test_an_expired_session_is_renewed_once_and_the_call_replayed(org: Org) -> None:
+    people, refs = seed_people(org.sf)
+    insert_sli(org.sf, refs, T0, people.submitter)
+    assert org.engine.run_cycle().ok
+    org.clock.advance(seconds=org.sf.settings.token_ttl_seconds + 60)
+    insert_sli(org.sf, refs, org.clock(), people.submitter, Name="Ann Lee - Late Caregiver")
+    assert org.engine.run_cycle().ok
+    assert calls(org, "/services/oauth2/token") == 2
+    assert len([e for e in org.sandbox.emails() if "Ann Lee" in e["subject"]]) == 7
+
+
+def test_a_session_rejected_again_after_renewal_fails_cleanly_without_recursion(org: Org) -> None:
+    people, refs = seed_people(org.sf)
+    insert_sli(org.sf, refs, T0, people.submitter)
+    org.sandbox.add_fault(
+        {"crm": "salesforce", "path_regex": "/limits", "status": 401, "times": 5, "body": INVALID_SESSION}
+    )
+    report = org.engine.run_cycle()
+    assert not report.ok and "freshly issued session" in report.errors[0]
+    assert calls(org, "/services/oauth2/token") == 2  # the first login, and one renewal: no loop
+    assert calls(org, "/limits") == 2
+
+
+def test_polling_stops_before_the_daily_budget_is_spent(org: Org) -> None:
+    people, refs = seed_people(org.sf)
+    insert_sli(org.sf, refs, T0, people.submitter)
+    org.sf.settings.daily_api_budget = 7  # max_api_usage 90%: crm-sync stops once 6.3 calls are used
+    assert org.engine.run_cycle().ok  # 5 calls: clock/usage, query, Task upsert, FeedItems, emails
+    assert org.engine.run_cycle().ok  # 2 more
+    third = org.engine.run_cycle()
+    assert any("API usage 7/7" in e and "max_api_usage" in e for e in third.errors)
+    assert org.connector.client.api_used == 7  # never a call the org would refuse
+    with pytest.raises(BudgetExhausted):
+        org.connector.client.call(lambda sf: sf.restful("limits"))
+
+
+def test_request_limit_exceeded_defers_delivery_without_losing_actions(org: Org) -> None:
+    people, refs = seed_people(org.sf)
+    insert_sli(org.sf, refs, T0, people.submitter)
+    org.sandbox.add_fault(
+        {
+            "crm": "salesforce",
+            "path_regex": "emailSimple",
+            "status": 403,
+            "times": 1,
+            "body": [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}],
+        }
+    )
+    report = org.engine.run_cycle()
+    assert report.delivery.counts["deferred"] >= 7
+    assert org.sandbox.emails() == []
+    org.clock.advance(minutes=5)
+    org.engine.run_cycle()
+    assert len(org.sandbox.emails()) == 7
+
+
+def test_a_503_on_the_task_upsert_is_retried_without_duplicates(org: Org) -> None:
+    people, refs = seed_people(org.sf)
+    insert_sli(org.sf, refs, T0, people.submitter)
+    org.sandbox.add_fault(
+        {"crm": "salesforce", "path_regex": "composite/sobjects/Task", "status": 503, "times": 1}
+    )
+    first = org.engine.run_cycle()
+    assert first.delivery.counts["retrying"] == 2
+    org.clock.advance(minutes=5)
+    assert org.engine.run_cycle().delivery.counts["delivered"] == 2
+    assert len([t for t in org.sf.records("Task") if t.get("Crm_Sync_Key__c")]) == 2
+
+
+def _owed(org: Org, kind: str, attempts: int) -> list[OwedAction]:
+    from sqlmodel import select
+
+    from sync.store.tables import LedgerAction
+
+    with org.store.transaction() as state:
+        rows = state.session.exec(select(LedgerAction).where(LedgerAction.kind == kind)).all()
+        return [
+            OwedAction(r.key, r.external_id, r.kind, r.record_key.split(":", 1)[1], dict(r.payload), attempts)
+            for r in rows
+        ]
+
+
+def test_replaying_writes_whose_outcome_was_lost_never_duplicates(org: Org) -> None:
+    """As after a crash between the CRM write and its bookkeeping: the same actions delivered again."""
+    people, refs = seed_people(org.sf)
+    insert_sli(org.sf, refs, T0, people.submitter)
+    org.engine.run_cycle()
+    before = (len(org.sandbox.emails()), len(org.sf.records("FeedItem")), len(org.sf.records("Task")))
+    replay = _owed(org, "create_task", 1) + _owed(org, "post_chatter", 1) + _owed(org, "notify", 1)
+    results = org.connector.deliver(replay)
+    assert {r.status for r in results} == {"delivered"}
+    after = (len(org.sandbox.emails()), len(org.sf.records("FeedItem")), len(org.sf.records("Task")))
+    assert after == before
+
+
+def test_paging_reads_every_row_once_in_few_calls(org: Org) -> None:
+    people, refs = seed_people(org.sf)
+    for n in range(2_050):
+        insert_sli(
+            org.sf, refs, T0 - timedelta(days=40), people.submitter, Name=f"Client {n} - Late Caregiver"
+        )
+    pages = list(org.connector.poll(org.ruleset.streams["salesforce.sli"], None))
+    assert [len(p.records) for p in pages] == [2_000, 50]
+    assert len({r["Id"] for p in pages for r in p.records}) == 2_050
+    assert calls(org, "/query") == 2  # one query, one nextRecordsUrl
+    assert pages[-1].records[0]["Referral_Account__r"]["Owner"]["Manager"]["Email"] == "mona@org.test"
+    assert "attributes" not in pages[0].records[0]
+
+
+def test_overlap_catches_a_late_commit_with_an_older_modstamp(org: Org) -> None:
+    people, refs = seed_people(org.sf)
+    insert_sli(org.sf, refs, T0, people.submitter)
+    stream = org.ruleset.streams["salesforce.sli"]
+    (page,) = list(org.connector.poll(stream, None))
+    cursor = page.cursor
+    # A transaction that started 3 minutes earlier commits now, stamped with its start time.
+    org.clock.advance(minutes=-3)
+    late = insert_sli(org.sf, refs, org.clock(), people.submitter, Name="Late Commit - No Call No Show")
+    org.clock.advance(minutes=8)
+    seen = {r["Id"] for p in org.connector.poll(stream, cursor) for r in p.records}
+    assert late in seen
+
+
+def test_deleted_rows_arrive_through_query_all(org: Org) -> None:
+    import requests
+
+    people, refs = seed_people(org.sf)
+    sli = insert_sli(org.sf, refs, T0, people.submitter)
+    stream = org.ruleset.streams["salesforce.sli"]
+    (page,) = list(org.connector.poll(stream, None))
+    org.clock.advance(minutes=1)
+    token = org.sf.issue_token()
+    requests.delete(
+        f"https://org.sandbox.test/services/data/v62.0/sobjects/Service_Level_Intervention__c/{sli}",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    org.clock.advance(minutes=1)
+    pages = list(org.connector.poll(stream, page.cursor))
+    assert [d for p in pages for d in p.deleted_ids] == [sli]
+    assert all(r["Id"] != sli for p in pages for r in p.records)
+    assert calls(org, "/queryAll") >= 2
+
+
+def test_unreachable_org_is_a_retryable_error(org: Org) -> None:
+    org.sandbox.add_fault({"crm": "salesforce", "path_regex": "/limits", "drop": True, "times": 1})
+    with pytest.raises(ConnectorError) as info:
+        list(org.connector.poll(org.ruleset.streams["salesforce.sli"], None))
+    assert info.value.retryable
