@@ -88,11 +88,12 @@ def deliver_owed(
             by_key = {r.key: r for r in results}
             deferred = False
             with store.transaction() as state:
+                rows = state.actions([action.key for action in batch])
                 for action in batch:
                     result = by_key.get(action.key) or DeliveryResult.failed(
                         action.key, f"the {target} adapter returned no result for this action"
                     )
-                    row = state.action(action.key)
+                    row = rows.get(action.key)
                     if row is None:
                         continue
                     status = record_result(row, result, clock(), settings)

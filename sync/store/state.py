@@ -230,15 +230,17 @@ class State:
             self.session.delete(row)
 
     def add_notices(self, record_key: str, notices: Iterable[Notice], now: datetime) -> None:
+        """Record notices, counting repeats of the same (record, rule, message) instead of adding rows."""
+        notices = list(notices)
+        if not notices:
+            return
+        existing = {
+            (row.rule_id, row.message): row
+            for row in self.session.exec(select(NoticeRow).where(NoticeRow.record_key == record_key)).all()
+        }
         for notice in notices:
             message = notice.message[:1000]
-            row = self.session.exec(
-                select(NoticeRow).where(
-                    NoticeRow.record_key == record_key,
-                    NoticeRow.rule_id == notice.rule_id,
-                    NoticeRow.message == message,
-                )
-            ).first()
+            row = existing.get((notice.rule_id, message))
             if row is None:
                 row = NoticeRow(
                     record_key=record_key,
@@ -249,10 +251,10 @@ class State:
                     last_at=now,
                     count=0,
                 )
+                existing[(notice.rule_id, message)] = row
             row.count += 1
             row.last_at = now
             self.session.add(row)
-            self.session.flush()
 
     # -- the action ledger -----------------------------------------------------------------------
 
@@ -303,8 +305,12 @@ class State:
         )
         return list(self.session.exec(query).all())
 
-    def action(self, key: str) -> LedgerAction | None:
-        return self.session.get(LedgerAction, key)
+    def actions(self, keys: Sequence[str]) -> dict[str, LedgerAction]:
+        """Ledger rows by key, in one query."""
+        if not keys:
+            return {}
+        rows = self.session.exec(select(LedgerAction).where(col(LedgerAction.key).in_(keys))).all()
+        return {row.key: row for row in rows}
 
     def requeue(self, now: datetime, include_dead: bool) -> int:
         """Make retrying (and, if asked, dead) actions due now; dead ones start their attempts afresh."""

@@ -122,3 +122,35 @@ def test_to_datetime_reads_crm_timestamps(value: str) -> None:
 def test_to_datetime_of_a_date_is_midnight_utc() -> None:
     assert to_datetime("2026-03-02") == datetime(2026, 3, 2, tzinfo=UTC)
     assert to_datetime("not a date") is None
+
+
+@given(st.text(max_size=40))
+def test_any_condition_text_compiles_or_fails_with_expression_error(text: str) -> None:
+    try:
+        expr = compile_expression(ENV, text)
+    except ExpressionError:
+        return
+    try:
+        expr({"record": {}, "previous": None, "now": datetime(2026, 1, 1, tzinfo=UTC)})
+    except ExpressionError:
+        pass
+
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-1000, 1000), st.text(max_size=5))
+
+
+@given(st.dictionaries(st.sampled_from(["a", "b", "c"]), scalars), st.sampled_from(["a", "b", "c"]))
+def test_membership_and_blank_agree_with_python(record: dict[str, object], key: str) -> None:
+    value = record.get(key)
+    context = {"record": {"a": None, "b": None, "c": None, **record}}
+    blank = compile_expression(ENV, f"record.{key} is blank")
+    assert blank.test(context) == (value is None or (isinstance(value, str) and not value.strip()))
+    member = compile_expression(ENV, f"record.{key} in ['Green', 'Red']")
+    assert member.test(context) == (value in ("Green", "Red"))
+
+
+@given(st.integers(-10**6, 10**6), st.integers(-10**6, 10**6))
+def test_integer_comparisons_match_python(a: int, b: int) -> None:
+    context = {"record": {"x": str(a), "y": b}}
+    assert compile_expression(ENV, "(record.x | to_int) < record.y").test(context) == (a < b)
+    assert compile_expression(ENV, "(record.x | to_int) + record.y").__call__(context) == a + b

@@ -1,0 +1,87 @@
+"""API calls and time per cycle for N new SLIs, measured on the sandbox's request log.
+
+    .venv/bin/python -m bench.sli_cycle [N]
+
+Runs the reference SLI rules (config.yaml) through the real Salesforce adapter against the sandbox
+mounted into ``responses`` (no network), and prints the requests of the first cycle by path, then of a
+second, idle cycle.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import responses
+
+from rules.compiler import load_rules
+from sandbox.app import Sandbox
+from sandbox.mount import mount
+from sync.connectors.salesforce import SalesforceConnector
+from sync.connectors.salesforce.client import SalesforceClient
+from sync.engine import Engine
+from sync.store.database import create_store_engine
+from sync.store.state import Store
+from tests.salesforce.seed import insert_sli, seed_people
+
+BASE_URL = "https://bench.sandbox.test"
+
+
+def _by_path(requests: list[dict[str, object]]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for request in requests:
+        path = str(request["path"]).split("/services/data/")[-1]
+        path = "query (nextRecordsUrl)" if path.count("/") >= 2 and path.startswith("v") and "/query/" in path else path
+        counts[f"{request['method']} {path.split('/', 1)[-1] if path.startswith('v') else path}"] += 1
+    return counts
+
+
+def main(n: int = 1000) -> None:
+    now = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+    sandbox = Sandbox(clock=lambda: now)
+    credentials = sandbox.credentials()
+    os.environ.update(
+        SALESFORCE_LOGIN_URL=BASE_URL,
+        SALESFORCE_CLIENT_ID=credentials.salesforce_client_id,
+        SALESFORCE_CLIENT_SECRET=credentials.salesforce_client_secret,
+        HUBSPOT_ACCESS_TOKEN="unused",
+    )
+    ruleset = load_rules(Path(__file__).resolve().parents[1] / "config.yaml")
+    ruleset = type(ruleset)(**{**ruleset.__dict__, "rules": tuple(r for r in ruleset.rules if r.stream.crm == "salesforce")})
+    people, refs = seed_people(sandbox.salesforce)
+    for i in range(n):
+        insert_sli(sandbox.salesforce, refs, now, people.submitter, Name=f"Client {i} - No Call No Show")
+    with tempfile.TemporaryDirectory() as tmp, responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        mount(sandbox, rsps, BASE_URL)
+        assert ruleset.settings.salesforce is not None
+        connector = SalesforceConnector(SalesforceClient(ruleset.settings.salesforce, lambda: now))
+        store = Store(create_store_engine(f"sqlite:///{tmp}/bench.db"))
+        store.migrate()
+        engine = Engine(ruleset, store, {"salesforce": connector}, rules_clock=lambda: now, wall_clock=lambda: now)
+        tracemalloc.start()
+        started = time.perf_counter()
+        report = engine.run_cycle()
+        elapsed = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        first = sandbox.requests()
+        engine.run_cycle()
+        second = sandbox.requests()[len(first) :]
+        store.close()
+    print(f"{n} new SLIs: {len(report.planned)} actions planned, delivery {report.delivery.summary()}")
+    print(f"first cycle: {len(first)} API requests in {elapsed:.1f}s (peak Python memory {peak / 2**20:.0f} MiB)")
+    for path, count in sorted(_by_path(first).items()):
+        print(f"  {count:5d}  {path}")
+    print(f"second cycle (nothing new): {len(second)} API requests")
+    for path, count in sorted(_by_path(second).items()):
+        print(f"  {count:5d}  {path}")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000)

@@ -1,0 +1,109 @@
+"""``make demo``: the worker against the local sandbox, end to end, over HTTPS with the real clients.
+
+Starts the sandbox on a free port, seeds a small realistic org and portal, then runs ``crm-sync run
+--once`` (the real command, reading the project's ``config.yaml`` and the six variables the sandbox
+prints) four times: now, and with the rules' clock set a day, 15 days and 31 days ahead, printing after
+each cycle what crm-sync did in each CRM. Ends with ``crm-sync status``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sandbox.app import Sandbox
+from sandbox.demo_data import seed_demo
+from sandbox.server import SandboxServer
+
+
+def _counts(sandbox: Sandbox) -> dict[str, int]:
+    return {
+        "emails": len(sandbox.emails()),
+        "requests": len(sandbox.requests()),
+        "tasks": len(sandbox.salesforce.records("Task")),
+        "posts": len(sandbox.salesforce.records("FeedItem")),
+        "tickets": len(sandbox.hubspot.objects("tickets")),
+        "hs_tasks": len(sandbox.hubspot.objects("tasks")),
+    }
+
+
+def _show_changes(sandbox: Sandbox, before: dict[str, int]) -> None:
+    emails = sandbox.emails()[before["emails"] :]
+    requests = sandbox.requests()[before["requests"] :]
+    by_crm: dict[str, int] = {}
+    for request in requests:
+        by_crm[str(request["crm"])] = by_crm.get(str(request["crm"]), 0) + 1
+    print(f"  API requests: {', '.join(f'{k} {v}' for k, v in sorted(by_crm.items())) or 'none'}")
+    print(f"  emails sent: {len(emails)}")
+    for email in emails[:40]:
+        print(f"    [{email['source']}] to {', '.join(email['to'])}: {email['subject']}")
+    if len(emails) > 40:
+        print(f"    ... and {len(emails) - 40} more")
+    for label, rows, text in (
+        ("Salesforce Tasks", sandbox.salesforce.records("Task")[before["tasks"] :], lambda r: f"{r['Subject']} (due {r.get('ActivityDate')})"),
+        ("Chatter posts", sandbox.salesforce.records("FeedItem")[before["posts"] :], lambda r: r["Body"][:140]),
+        ("HubSpot tickets", sandbox.hubspot.objects("tickets")[before["tickets"] :], lambda r: r["properties"].get("subject")),
+        ("HubSpot tasks", sandbox.hubspot.objects("tasks")[before["hs_tasks"] :], lambda r: r["properties"].get("hs_task_subject")),
+    ):
+        created = [row for row in rows if not str(text(row)).startswith("Email:")]
+        if created:
+            print(f"  {label}: {len(created)}")
+            for row in created[:12]:
+                print(f"    - {text(row)}")
+
+
+def _run(command: Sequence[str], env: dict[str, str]) -> int:
+    result = subprocess.run([sys.executable, "-m", "sync", *command], env=env, capture_output=True, text=True)
+    for line in (result.stdout + result.stderr).splitlines():
+        print(f"  | {line}")
+    return result.returncode
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    root = Path.cwd()
+    config = root / "config.yaml"
+    workdir = root / ".demo"
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir()
+    now = datetime.now(UTC)
+    sandbox = Sandbox()
+    summary: Any = seed_demo(sandbox, now)
+    print("Seeded the sandbox:")
+    print(f"  {summary}")
+    with SandboxServer(sandbox, port=0, tls_dir=workdir / "tls") as server:
+        env = {
+            **os.environ,
+            **sandbox.client_env(server.url, server.ca_bundle),
+            "CRM_SYNC_DATABASE_URL": f"sqlite:///{workdir / 'crm-sync.db'}",
+        }
+        print(f"Sandbox serving Salesforce and HubSpot at {server.url}\n")
+        steps = [
+            ("Cycle 1: now", None),
+            ("Cycle 2: the rules' clock one day later (24-hour reminders, NPS call tasks due)", now + timedelta(hours=25)),
+            ("Cycle 3: 15 days later (14-day check-ins, 48-hour escalations)", now + timedelta(days=15)),
+            ("Cycle 4: 31 days later (30-day resolution deadline)", now + timedelta(days=31)),
+        ]
+        worst = 0
+        for label, at in steps:
+            print(label)
+            before = _counts(sandbox)
+            command = ["run", "--once", "-c", str(config)]
+            if at is not None:
+                command += ["--now", at.isoformat()]
+            worst = max(worst, _run(command, env))
+            _show_changes(sandbox, before)
+            print()
+        print("crm-sync status:")
+        _run(["status", "-c", str(config)], env)
+    print(f"\nThe worker's database is {workdir / 'crm-sync.db'}; run it again with `make demo`.")
+    return 0 if worst == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""The hubspot-api-client session: API objects built once, a timeout on every call, retries and pacing.
+
+Calls go through the SDK's generated methods with plain-dict bodies and ``_preload_content=False``, so
+every answer comes back as JSON (with its rate-limit headers) rather than as SDK models. Each SDK
+sub-package raises its own ``ApiException`` class, so failures are classified by their ``status``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+import urllib3
+from hubspot import HubSpot
+from urllib3.util.retry import Retry
+
+from rules.settings import HubSpotSettings
+from sync.connectors.base import ConnectorError
+
+from .pacing import Monotonic, Pacer, Sleep
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_RETRIES = 3  # 5xx, 423 and connection failures: tries after the first
+LIMIT_RETRIES = 5  # 429s (the request was refused, so repeating it is always safe)
+LOCKED_WAIT_S = 2.0
+
+
+class RequestFailed(ConnectorError):
+    """HubSpot refused one request (a 4xx other than auth and limits): what it carried cannot succeed."""
+
+    def __init__(self, status: int, message: str, body: Mapping[str, Any]) -> None:
+        super().__init__(f"HubSpot {status}: {message}", retryable=False)
+        self.status = status
+        self.body = body
+
+
+def _json(raw: Any) -> Any:
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", "replace")
+    if not raw:
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return {"message": str(raw)[:500]}
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    try:
+        return float(headers["Retry-After"])
+    except (KeyError, ValueError):
+        return None
+
+
+class HubSpotClient:
+    """One configured SDK client; :meth:`call` runs an SDK method with pacing, retries and classification."""
+
+    def __init__(self, settings: HubSpotSettings, sleep: Sleep = time.sleep, clock: Monotonic = time.monotonic) -> None:
+        sdk = HubSpot(
+            access_token=settings.access_token,
+            host=settings.base_url.rstrip("/"),
+            base_url=settings.base_url.rstrip("/"),
+            ssl_ca_cert=settings.ca_bundle or None,
+            retry=Retry(total=0, raise_on_status=False),  # retries are ours: urllib3's skip POST
+        )
+        # Each attribute access builds a new configuration and connection pool: take them once.
+        self.search_api = sdk.crm.objects.search_api
+        self.batch_api = sdk.crm.objects.batch_api
+        self.associations_api = sdk.crm.associations.v4.batch_api
+        self.owners_api = sdk.crm.owners.owners_api
+        self.pipelines_api = sdk.crm.pipelines.pipelines_api
+        self.email_api = sdk.marketing.transactional.single_send_api
+        self.timeout = settings.timeout.total.total_seconds()
+        self.sleep = sleep
+        self.pacer = Pacer(settings.search_requests_per_second, settings.max_daily_usage, sleep, clock)
+
+    def close(self) -> None:
+        for api in (
+            self.search_api,
+            self.batch_api,
+            self.associations_api,
+            self.owners_api,
+            self.pipelines_api,
+            self.email_api,
+        ):
+            api.api_client.rest_client.pool_manager.clear()
+
+    def call(
+        self, method: Callable[..., Any], *args: Any, search: bool = False, idempotent: bool = True, **kwargs: Any
+    ) -> Any:
+        """The JSON answer of ``method(*args, **kwargs)``.
+
+        429: waits as ``policyName``/``Retry-After`` say (``DAILY`` raises BudgetExhausted). 5xx, 423 and
+        connection failures: retried with backoff, unless ``idempotent`` is False (a create that may have
+        happened), then ConnectorError(retryable=True). 401/403: ConnectorError(retryable=False). Other
+        4xx: :class:`RequestFailed`.
+        """
+        transient = limited = 0
+        while True:
+            self.pacer.before(search)
+            try:
+                response = method(*args, _preload_content=False, _request_timeout=self.timeout, **kwargs)
+                body = _json(response.data)
+                headers = response.headers
+                response.release_conn()
+            except urllib3.exceptions.HTTPError as exc:
+                status, body, headers, problem = 0, {}, {}, f"connection failed: {exc}"
+            except Exception as exc:
+                status = getattr(exc, "status", None)
+                if status is None:
+                    raise
+                body, headers = _json(getattr(exc, "body", None)), getattr(exc, "headers", None) or {}
+                problem = f"{status} {body.get('message') or getattr(exc, 'reason', '')}".strip()
+            else:
+                if not search:
+                    self.pacer.observe(headers)
+                return body
+            if not search:
+                self.pacer.observe(headers)
+            if status in (401, 403):
+                raise ConnectorError(
+                    f"HubSpot refused the access token ({problem}): check hubspot.access_token and the "
+                    "private app's scopes",
+                    retryable=False,
+                )
+            if status == 429:
+                wait = self._limit_wait(body, headers, search)
+                limited += 1
+                if limited > LIMIT_RETRIES:
+                    raise ConnectorError(f"HubSpot rate limit: {problem}", retry_after=timedelta(seconds=wait))
+            elif status in (0, 423) or status >= 500:
+                transient += 1
+                if not idempotent or transient > TRANSIENT_RETRIES:
+                    raise ConnectorError(f"HubSpot unavailable: {problem}", retryable=True)
+                wait = LOCKED_WAIT_S if status == 423 else float(2 ** (transient - 1))
+            else:
+                raise RequestFailed(status, str(body.get("message") or problem), body)
+            log.info("HubSpot answered %s; retrying in %.1fs", problem, wait)
+            self.sleep(wait)
+
+    def _limit_wait(self, body: Mapping[str, Any], headers: Mapping[str, str], search: bool) -> float:
+        """Seconds to wait after a 429; raises BudgetExhausted for the daily limit."""
+        policy = body.get("policyName")
+        if policy == "DAILY":
+            raise self.pacer.exhaust(f"HubSpot's daily API limit is reached: {body.get('message', '')}")
+        after = _retry_after(headers)
+        if after is not None:
+            return after
+        if policy == "SECONDLY" or search:
+            return 1.0
+        return self.pacer.burst_interval

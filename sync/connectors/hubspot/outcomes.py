@@ -1,0 +1,35 @@
+"""Per-input results of HubSpot batch writes (207 Multi-Status) as per-action delivery results."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sync.connectors.base import DeliveryResult, OwedAction
+
+#: Error categories that repeating the same input cannot fix.
+PERMANENT = frozenset({"VALIDATION_ERROR", "OBJECT_NOT_FOUND", "CONFLICT", "OBJECT_ALREADY_EXISTS", "MISSING_SCOPES"})
+
+Results = dict[str, DeliveryResult]
+
+
+def input_errors(answer: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """``{objectWriteTraceId: error entry}`` from a batch answer's ``errors``."""
+    found: dict[str, dict[str, Any]] = {}
+    for entry in answer.get("errors", []):
+        traces = entry.get("context", {}).get("objectWriteTraceId", [])
+        for trace in [traces] if isinstance(traces, str) else traces:
+            found[str(trace)] = entry
+    return found
+
+
+def failure(action: OwedAction, entry: Mapping[str, Any]) -> DeliveryResult:
+    category = str(entry.get("category") or "ERROR")
+    return DeliveryResult.failed(
+        action.key, f"HubSpot {category}: {entry.get('message', '')}", retryable=category not in PERMANENT
+    )
+
+
+def unconfirmed(action: OwedAction, what: str) -> DeliveryResult:
+    """HubSpot answered without a result or an error for this input."""
+    return DeliveryResult.failed(action.key, f"HubSpot did not confirm the {what}")
