@@ -166,3 +166,36 @@ def test_unreachable_org_is_a_retryable_error(org: Org) -> None:
     with pytest.raises(ConnectorError) as info:
         list(org.connector.poll(org.ruleset.streams["salesforce.sli"], None))
     assert info.value.retryable
+
+
+def _rsa_pair() -> tuple[str, str]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    return private, public
+
+
+def test_jwt_bearer_login_signs_as_the_integration_user(org: Org) -> None:
+    from sync.connectors.salesforce.client import SalesforceClient
+
+    private, public = _rsa_pair()
+    org.sf.settings.jwt_public_key_pem = public
+    org.sf.insert("User", {"Username": "integration@org.test", "LastName": "Integration", "Email": "i@org.test"})
+    assert org.ruleset.settings.salesforce is not None
+    settings = org.ruleset.settings.salesforce.model_copy(
+        update={"auth": "jwt", "username": "integration@org.test", "private_key": private}
+    )
+    client = SalesforceClient(settings, org.clock)
+    assert "DailyApiRequests" in client.call(lambda sf: sf.restful("limits"))
+    wrong, _ = _rsa_pair()
+    refused = SalesforceClient(settings.model_copy(update={"private_key": wrong}), org.clock)
+    with pytest.raises(ConnectorError) as info:
+        refused.call(lambda sf: sf.restful("limits"))
+    assert not info.value.retryable and "refused the jwt login" in str(info.value)
