@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
@@ -171,46 +171,46 @@ def unknown_record_paths(paths: Iterable[tuple[str, ...]], fields: Iterable[str]
     return unknown
 
 
+_RUNTIME_ERRORS = (TemplateError, TypeError, ValueError, ArithmeticError, AttributeError, KeyError)
+
+
+def _run(source: str, fn: Callable[..., Any], context: Mapping[str, Any]) -> Any:
+    """Call compiled Jinja code; any failure becomes an ``ExpressionError`` naming the source."""
+    try:
+        result = fn(**context)
+    except _RUNTIME_ERRORS as exc:
+        detail = str(exc) if isinstance(exc, TemplateError) else f"{type(exc).__name__}: {exc}"
+        raise ExpressionError(f"{source!r}: {detail}") from exc
+    if isinstance(result, Undefined):
+        raise ExpressionError(f"{source!r}: {result._undefined_message}")
+    return result
+
+
 @dataclass(frozen=True)
-class Expression:
-    """A compiled condition."""
+class Compiled:
+    """A compiled condition or text, with the names and record paths it reads (for validation)."""
 
     source: str
     _fn: Any = field(repr=False, compare=False)
     paths: frozenset[tuple[str, ...]] = frozenset()
     names: frozenset[str] = frozenset()
 
+
+class Expression(Compiled):
+    """A compiled condition."""
+
     def __call__(self, context: Mapping[str, Any]) -> Any:
-        try:
-            result = self._fn(**context)
-        except TemplateError as exc:
-            raise ExpressionError(f"{self.source!r}: {exc}") from exc
-        except (TypeError, ValueError, ArithmeticError, AttributeError, KeyError) as exc:
-            raise ExpressionError(f"{self.source!r}: {type(exc).__name__}: {exc}") from exc
-        if isinstance(result, Undefined):
-            raise ExpressionError(f"{self.source!r}: {result._undefined_message}")
-        return result
+        return _run(self.source, self._fn, context)
 
     def test(self, context: Mapping[str, Any]) -> bool:
         return bool(self(context))
 
 
-@dataclass(frozen=True)
-class Text:
+class Text(Compiled):
     """A compiled text template (inline in the config)."""
 
-    source: str
-    _template: Any = field(repr=False, compare=False)
-    paths: frozenset[tuple[str, ...]] = frozenset()
-    names: frozenset[str] = frozenset()
-
     def render(self, context: Mapping[str, Any]) -> str:
-        try:
-            return str(self._template.render(**context))
-        except TemplateError as exc:
-            raise ExpressionError(f"{self.source!r}: {exc}") from exc
-        except (TypeError, ValueError, ArithmeticError, AttributeError, KeyError) as exc:
-            raise ExpressionError(f"{self.source!r}: {type(exc).__name__}: {exc}") from exc
+        return str(_run(self.source, self._fn, context))
 
 
 def compile_expression(env: ImmutableSandboxedEnvironment, source: str | bool) -> Expression:
@@ -242,7 +242,7 @@ def compile_text(env: ImmutableSandboxedEnvironment, source: str) -> Text:
         raise ExpressionError(f"syntax error in {source!r}: {exc.message}") from exc
     return Text(
         source=source,
-        _template=template,
+        _fn=template.render,
         paths=frozenset(record_paths(ast) | {("previous", *p) for p in record_paths(ast, "previous")}),
         names=frozenset(find_undeclared_variables(ast)),
     )

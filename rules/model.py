@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
@@ -169,7 +170,7 @@ def lookup(record: Mapping[str, Any] | None, path: str) -> Any:
 def materialise(record: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     """A copy of ``record`` in which every declared path exists: an empty lookup becomes a dict of
     ``None`` leaves, so ``record.Office__r.Regional_Director__r.Email`` is ``None``, not an error."""
-    out = _copy(record)
+    out = copy.deepcopy(dict(record))
     for path in fields:
         current = out
         parts = path.split(".")
@@ -183,11 +184,3 @@ def materialise(record: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str,
                     current[key] = {}
                 current = current[key]
     return out
-
-
-def _copy(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _copy(v) for k, v in value.items() if k != "attributes"}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value

@@ -99,6 +99,14 @@ class HubSpotSettings(Strict):
     access_token: str
     ca_bundle: str | None = None
     timeout: DurationField = Duration(seconds=30)
+    # Each poll re-reads this much before its cursor: the search index lags behind writes.
+    overlap: DurationField = Duration(seconds=600)
+    # The search API's own limit is 5 requests per second per account.
+    search_requests_per_second: float = Field(default=4.0, gt=0, le=5)
+    # Stop calling (BudgetExhausted) once this share of the daily API limit is used.
+    max_daily_usage: float = Field(default=0.9, gt=0, le=1)
+    # The transactional email (a template with {{ custom.subject }}, body, html) every send uses.
+    transactional_email_id: int = Field(default=0, ge=0)
     streams: dict[str, StreamSettings] = Field(default_factory=dict)
 
 

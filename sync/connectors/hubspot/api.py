@@ -19,6 +19,14 @@ def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
+def association(to_id: str, type_id: int) -> dict[str, Any]:
+    """An inline association of a create input (a HubSpot-defined type)."""
+    return {
+        "to": {"id": to_id},
+        "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],
+    }
+
+
 class HubSpotApi:
     """Search, batch read/create/update, associations, owners, pipelines and transactional email."""
 
@@ -55,7 +63,9 @@ class HubSpotApi:
         """``batch/update`` (``{id, properties, objectWriteTraceId}`` inputs)."""
         return self._write(self.client.batch_api.update, object_type, inputs, True)
 
-    def _write(self, method: Any, object_type: str, inputs: Sequence[dict[str, Any]], idempotent: bool) -> dict[str, Any]:
+    def _write(
+        self, method: Any, object_type: str, inputs: Sequence[dict[str, Any]], idempotent: bool
+    ) -> dict[str, Any]:
         merged: dict[str, Any] = {"results": [], "errors": []}
         for chunk in chunks(inputs, OBJECT_BATCH):
             answer = self.client.call(method, object_type, {"inputs": list(chunk)}, idempotent=idempotent)
@@ -63,7 +73,9 @@ class HubSpotApi:
             merged["errors"].extend(answer.get("errors", []))
         return merged
 
-    def associations(self, from_type: str, to_type: str, ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    def associations(
+        self, from_type: str, to_type: str, ids: Iterable[str]
+    ) -> dict[str, list[dict[str, Any]]]:
         """``{from id: [{toObjectId, associationTypes}]}`` from the v4 batch read (ids without any are absent)."""
         found: dict[str, list[dict[str, Any]]] = {}
         for chunk in chunks(sorted(set(ids)), ASSOCIATION_BATCH):
@@ -78,7 +90,9 @@ class HubSpotApi:
         owners: list[dict[str, Any]] = []
         after: str | None = None
         while True:
-            page = self.client.call(self.client.owners_api.get_page, limit=OWNERS_PAGE, after=after, archived=False)
+            page = self.client.call(
+                self.client.owners_api.get_page, limit=OWNERS_PAGE, after=after, archived=False
+            )
             owners.extend(page.get("results", []))
             after = page.get("paging", {}).get("next", {}).get("after")
             if not after:

@@ -60,7 +60,9 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
 class HubSpotClient:
     """One configured SDK client; :meth:`call` runs an SDK method with pacing, retries and classification."""
 
-    def __init__(self, settings: HubSpotSettings, sleep: Sleep = time.sleep, clock: Monotonic = time.monotonic) -> None:
+    def __init__(
+        self, settings: HubSpotSettings, sleep: Sleep = time.sleep, clock: Monotonic = time.monotonic
+    ) -> None:
         sdk = HubSpot(
             access_token=settings.access_token,
             host=settings.base_url.rstrip("/"),
@@ -91,7 +93,12 @@ class HubSpotClient:
             api.api_client.rest_client.pool_manager.clear()
 
     def call(
-        self, method: Callable[..., Any], *args: Any, search: bool = False, idempotent: bool = True, **kwargs: Any
+        self,
+        method: Callable[..., Any],
+        *args: Any,
+        search: bool = False,
+        idempotent: bool = True,
+        **kwargs: Any,
     ) -> Any:
         """The JSON answer of ``method(*args, **kwargs)``.
 
@@ -111,9 +118,10 @@ class HubSpotClient:
             except urllib3.exceptions.HTTPError as exc:
                 status, body, headers, problem = 0, {}, {}, f"connection failed: {exc}"
             except Exception as exc:
-                status = getattr(exc, "status", None)
-                if status is None:
+                code = getattr(exc, "status", None)  # any sub-package's ApiException
+                if not isinstance(code, int):
                     raise
+                status = code
                 body, headers = _json(getattr(exc, "body", None)), getattr(exc, "headers", None) or {}
                 problem = f"{status} {body.get('message') or getattr(exc, 'reason', '')}".strip()
             else:
@@ -132,7 +140,9 @@ class HubSpotClient:
                 wait = self._limit_wait(body, headers, search)
                 limited += 1
                 if limited > LIMIT_RETRIES:
-                    raise ConnectorError(f"HubSpot rate limit: {problem}", retry_after=timedelta(seconds=wait))
+                    raise ConnectorError(
+                        f"HubSpot rate limit: {problem}", retry_after=timedelta(seconds=wait)
+                    )
             elif status in (0, 423) or status >= 500:
                 transient += 1
                 if not idempotent or transient > TRANSIENT_RETRIES:

@@ -92,8 +92,12 @@ class Enricher:
                     **{name: props.get(name) for name in shape.submission},
                     "contact": _object(contact, shape.contact),
                     "company": _object(company, shape.company),
-                    "analyst": {"id": str(owner["id"]), **{k: owner.get(k) for k in shape.analyst}} if owner else None,
-                    "ticket": {"id": ticket_id, "calls_logged": calls.get(ticket_id, 0)} if ticket_id else None,
+                    "analyst": {"id": str(owner["id"]), **{k: owner.get(k) for k in shape.analyst}}
+                    if owner
+                    else None,
+                    "ticket": {"id": ticket_id, "calls_logged": calls.get(ticket_id, 0)}
+                    if ticket_id
+                    else None,
                 }
             )
         return records

@@ -39,7 +39,11 @@ class Lookups:
 
     def contact_ids(self, submissions: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
         """``{submission id: contact id}`` from ``hs_contact_id``, else the submission→contact association."""
-        found = {sid: str(props["hs_contact_id"]) for sid, props in submissions.items() if props.get("hs_contact_id")}
+        found = {
+            sid: str(props["hs_contact_id"])
+            for sid, props in submissions.items()
+            if props.get("hs_contact_id")
+        }
         missing = [sid for sid in submissions if sid not in found]
         if missing:
             for sid, targets in self.api.associations(SUBMISSIONS, "contacts", missing).items():
@@ -51,7 +55,9 @@ class Lookups:
         primary = AssociationType.PRIMARY_CONTACT_TO_COMPANY
         found: dict[str, str] = {}
         for contact_id, targets in self.api.associations("contacts", "companies", contact_ids).items():
-            flagged = [t for t in targets if any(a.get("typeId") == primary for a in t.get("associationTypes", []))]
+            flagged = [
+                t for t in targets if any(a.get("typeId") == primary for a in t.get("associationTypes", []))
+            ]
             found[contact_id] = _ids(flagged or targets)[0]
         return found
 
@@ -79,4 +85,7 @@ class Lookups:
 
     def calls_logged(self, ticket_ids: Iterable[str]) -> dict[str, int]:
         """``{ticket id: number of calls associated}`` (tickets without calls are absent)."""
-        return {tid: len(targets) for tid, targets in self.api.associations("tickets", "calls", ticket_ids).items()}
+        return {
+            tid: len(targets)
+            for tid, targets in self.api.associations("tickets", "calls", ticket_ids).items()
+        }

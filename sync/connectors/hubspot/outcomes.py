@@ -8,7 +8,9 @@ from typing import Any
 from sync.connectors.base import DeliveryResult, OwedAction
 
 #: Error categories that repeating the same input cannot fix.
-PERMANENT = frozenset({"VALIDATION_ERROR", "OBJECT_NOT_FOUND", "CONFLICT", "OBJECT_ALREADY_EXISTS", "MISSING_SCOPES"})
+PERMANENT = frozenset(
+    {"VALIDATION_ERROR", "OBJECT_NOT_FOUND", "CONFLICT", "OBJECT_ALREADY_EXISTS", "MISSING_SCOPES"}
+)
 
 Results = dict[str, DeliveryResult]
 

@@ -30,7 +30,9 @@ class Pacer:
     delivery, so a long-running worker picks up the daily reset at the cost of one call).
     """
 
-    def __init__(self, search_per_second: float, max_daily_usage: float, sleep: Sleep, clock: Monotonic) -> None:
+    def __init__(
+        self, search_per_second: float, max_daily_usage: float, sleep: Sleep, clock: Monotonic
+    ) -> None:
         self.search_interval = 1.0 / search_per_second
         self.max_daily_usage = max_daily_usage
         self.sleep = sleep

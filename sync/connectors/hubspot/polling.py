@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from rules.model import Stream
@@ -21,27 +21,12 @@ from sync.connectors.base import ConnectorError, Page
 from .api import HubSpotApi
 from .enrich import Enricher, RecordShape
 from .lookups import SUBMISSIONS, Lookups
+from .times import EPOCH, epoch_ms, instant, iso
 from .where import Condition, parse_where
 
 MODIFIED = "hs_lastmodifieddate"
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PAGE_SIZE = 200  # the search API's maximum
 SEARCH_CAP = 10_000  # a search query pages through at most this many results
-
-
-def instant(value: str) -> datetime:
-    """A HubSpot timestamp (ISO-8601 or epoch milliseconds) as an aware datetime."""
-    if value.isdigit():
-        return EPOCH + timedelta(milliseconds=int(value))
-    return datetime.fromisoformat(value).astimezone(UTC)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _ms(moment: datetime) -> str:
-    return str((moment - EPOCH) // timedelta(milliseconds=1))
 
 
 def _later(current: datetime | None, candidate: datetime) -> datetime:
@@ -62,7 +47,7 @@ class Cursor:
         return cls(*(instant(raw[k]) if raw.get(k) else None for k in ("modified", "calls")))
 
     def dump(self) -> dict[str, str | None]:
-        return {k: _iso(v) if v else None for k, v in (("modified", self.modified), ("calls", self.calls))}
+        return {k: iso(v) if v else None for k, v in (("modified", self.modified), ("calls", self.calls))}
 
 
 class Poller:
@@ -131,7 +116,12 @@ class Poller:
         while True:
             body = {
                 "filterGroups": [
-                    {"filters": [{"propertyName": MODIFIED, "operator": "GTE", "value": _ms(since)}, *filters]}
+                    {
+                        "filters": [
+                            {"propertyName": MODIFIED, "operator": "GTE", "value": str(epoch_ms(since))},
+                            *filters,
+                        ]
+                    }
                 ],
                 "sorts": [{"propertyName": MODIFIED, "direction": "ASCENDING"}],
                 "properties": list(properties),
@@ -157,7 +147,7 @@ class Poller:
             if after + self.page_size > self.search_cap:
                 if last is None or last <= since:
                     raise ConnectorError(
-                        f"more than {self.search_cap} {object_type} were modified at {_iso(since)}: "
+                        f"more than {self.search_cap} {object_type} were modified at {iso(since)}: "
                         "the search cannot page past them",
                         retryable=False,
                     )

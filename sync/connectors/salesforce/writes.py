@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from simple_salesforce import Salesforce
@@ -47,6 +47,11 @@ def _result(action: OwedAction, item: dict[str, Any]) -> DeliveryResult:
     return DeliveryResult.failed(
         action.key, message or "failed without an error", retryable=bool(codes & RETRYABLE_CODES)
     )
+
+
+def _target(action: OwedAction) -> str:
+    """The record an action writes on (the polled record unless the payload says otherwise)."""
+    return str(action.payload.get("related_id") or action.record_id)
 
 
 def _user_id(person: Any) -> str | None:
@@ -109,7 +114,7 @@ class SalesforceWriter:
             "attributes": {"type": "Task"},
             TASK_KEY_FIELD: action.external_id,
             "Subject": (p.get("subject") or "")[:255],
-            "WhatId": p.get("related_id") or action.record_id,
+            "WhatId": _target(action),
         }
         if p.get("description"):
             fields["Description"] = p["description"]
@@ -134,7 +139,7 @@ class SalesforceWriter:
             records = [
                 {
                     "attributes": {"type": "FeedItem"},
-                    "ParentId": a.payload.get("related_id") or a.record_id,
+                    "ParentId": _target(a),
                     "Body": a.payload["body"],
                 }
                 for a in batch
@@ -145,21 +150,31 @@ class SalesforceWriter:
         return results
 
     def _existing_posts(self, actions: Sequence[OwedAction]) -> dict[str, str]:
-        """Posts an earlier, unacknowledged attempt already made (same record, same body, by us)."""
+        """Posts an earlier, unacknowledged attempt already made (same record, same body)."""
+        return self._earlier_writes(
+            actions,
+            "SELECT Id, ParentId, Body FROM FeedItem WHERE ParentId IN",
+            "ParentId",
+            lambda action, row: row.get("Body") == action.payload["body"],
+        )
+
+    def _earlier_writes(
+        self,
+        actions: Sequence[OwedAction],
+        select: str,
+        parent_field: str,
+        matches: Callable[[OwedAction, dict[str, Any]], bool],
+    ) -> dict[str, str]:
+        """For actions attempted before with no known outcome: the id of the record a lost attempt made."""
         if not actions:
             return {}
-        parents = sorted({a.payload.get("related_id") or a.record_id for a in actions})
-        soql = (
-            "SELECT Id, ParentId, Body FROM FeedItem WHERE ParentId IN ("
-            + ", ".join(soql_string(p) for p in parents)
-            + ")"
-        )
+        parents = sorted({_target(a) for a in actions})
+        soql = f"{select} ({', '.join(soql_string(p) for p in parents)})"
         rows = self.client.call(lambda sf: sf.query_all(soql)).get("records", [])
         found: dict[str, str] = {}
         for action in actions:
-            parent = action.payload.get("related_id") or action.record_id
             for row in rows:
-                if row.get("ParentId") == parent and row.get("Body") == action.payload["body"]:
+                if row.get(parent_field) == _target(action) and matches(action, row):
                     found[action.key] = row["Id"]
                     break
         return found
@@ -187,8 +202,8 @@ class SalesforceWriter:
         cc = [c["email"] for c in p.get("cc") or [] if c.get("email")]
         if cc:
             item["emailAddressesArray"] = cc
-        if p.get("related_id") or action.record_id:
-            item["relatedRecordId"] = p.get("related_id") or action.record_id
+        if _target(action):
+            item["relatedRecordId"] = _target(action)
         return item
 
     def _emails(self, actions: Sequence[OwedAction]) -> list[DeliveryResult]:
@@ -214,24 +229,13 @@ class SalesforceWriter:
         return results
 
     def _logged_emails(self, actions: Sequence[OwedAction]) -> dict[str, str]:
-        """Emails an earlier, unacknowledged attempt already sent: their logged activity has our reference."""
-        if not actions:
-            return {}
-        related = sorted({a.payload.get("related_id") or a.record_id for a in actions})
-        soql = (
-            "SELECT Id, WhatId, Description FROM Task WHERE Subject LIKE 'Email:%' AND WhatId IN ("
-            + ", ".join(soql_string(r) for r in related)
-            + ")"
+        """Emails an earlier, unacknowledged attempt already sent: their logged copy has our reference."""
+        return self._earlier_writes(
+            actions,
+            "SELECT Id, WhatId, Description FROM Task WHERE Subject LIKE 'Email:%' AND WhatId IN",
+            "WhatId",
+            lambda action, row: reference(action) in (row.get("Description") or ""),
         )
-        rows = self.client.call(lambda sf: sf.query_all(soql)).get("records", [])
-        found = {}
-        for action in actions:
-            ref = reference(action)
-            for row in rows:
-                if ref in (row.get("Description") or ""):
-                    found[action.key] = row["Id"]
-                    break
-        return found
 
     # -- Updates ---------------------------------------------------------------------------------
 
@@ -241,7 +245,7 @@ class SalesforceWriter:
             records = [
                 {
                     "attributes": {"type": a.payload["object"]},
-                    "id": a.payload.get("related_id") or a.record_id,
+                    "id": _target(a),
                     **a.payload["fields"],
                 }
                 for a in batch

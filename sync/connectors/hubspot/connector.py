@@ -1,0 +1,57 @@
+"""``HubSpotConnector``: the engine's view of HubSpot (poll feedback submissions, deliver actions)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from rules.model import Stream
+from rules.settings import HubSpotSettings
+from sync.connectors.base import DeliveryResult, OwedAction, Page
+
+from .api import HubSpotApi
+from .client import HubSpotClient
+from .delivery import Deliverer
+from .lookups import Lookups
+from .pacing import Monotonic, Sleep
+from .polling import PAGE_SIZE, SEARCH_CAP, Poller
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class HubSpotConnector:
+    """One HubSpot portal. ``sleep``/``monotonic``/``now`` are injectable so tests need not wait."""
+
+    name = "hubspot"
+
+    def __init__(
+        self,
+        settings: HubSpotSettings,
+        *,
+        sleep: Sleep = time.sleep,
+        monotonic: Monotonic = time.monotonic,
+        now: Callable[[], datetime] = _utc_now,
+        page_size: int = PAGE_SIZE,
+        search_cap: int = SEARCH_CAP,
+    ) -> None:
+        self.client = HubSpotClient(settings, sleep, monotonic)
+        api = HubSpotApi(self.client)
+        self.lookups = Lookups(api)
+        self.poller = Poller(api, self.lookups, settings.overlap.total, now, page_size, search_cap)
+        self.deliverer = Deliverer(api, self.lookups, settings.transactional_email_id, now)
+
+    def poll(self, stream: Stream, cursor: Any) -> Iterator[Page]:
+        self.client.pacer.reset_budget()
+        self.lookups.forget()
+        yield from self.poller.poll(stream, cursor)
+
+    def deliver(self, actions: Sequence[OwedAction]) -> list[DeliveryResult]:
+        self.client.pacer.reset_budget()
+        return self.deliverer.deliver(actions)
+
+    def close(self) -> None:
+        self.client.close()

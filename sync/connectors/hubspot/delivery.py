@@ -1,0 +1,77 @@
+"""Delivery: actions grouped by kind into batches of up to 100, one result per action.
+
+Kinds run in dependency order (updates, tickets, tasks, emails) so tasks and emails of a submission
+find the ticket made in the same batch. A kind's failure never fails the others: an API error fails
+that kind's unanswered actions (retryable or not, as the error says) and a spent budget defers every
+action not yet answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from sync.connectors.base import BudgetExhausted, ConnectorError, DeliveryResult, OwedAction
+
+from .api import OBJECT_BATCH, HubSpotApi, chunks
+from .context import SubmissionContext
+from .emails import deliver_emails
+from .lookups import Lookups
+from .outcomes import Results
+from .tasks import deliver_tasks
+from .tickets import Pipelines, deliver_tickets
+from .updates import deliver_updates
+
+Stage = Callable[[SubmissionContext, Sequence[OwedAction], Results], None]
+
+
+class Deliverer:
+    """Carries out owed actions against HubSpot."""
+
+    def __init__(self, api: HubSpotApi, lookups: Lookups, email_id: int, now: Callable[[], datetime]) -> None:
+        self.api = api
+        self.lookups = lookups
+        self.pipelines = Pipelines(api)
+        self.stages: list[tuple[frozenset[str], Stage]] = [
+            (frozenset({"update_record"}), lambda ctx, batch, out: deliver_updates(api, batch, out)),
+            (
+                frozenset({"create_ticket"}),
+                lambda ctx, batch, out: deliver_tickets(api, ctx, self.pipelines, batch, out),
+            ),
+            (frozenset({"create_task"}), lambda ctx, batch, out: deliver_tasks(api, ctx, batch, out, now)),
+            (
+                frozenset({"send_email", "notify"}),
+                lambda ctx, batch, out: deliver_emails(api, ctx, batch, out, email_id, now),
+            ),
+        ]
+
+    def deliver(self, actions: Sequence[OwedAction]) -> list[DeliveryResult]:
+        results: Results = {}
+        ctx = SubmissionContext(self.api, self.lookups, (a.record_id for a in actions))
+        spent: str | None = None
+        for kinds, stage in self.stages:
+            for batch in chunks([a for a in actions if a.kind in kinds], OBJECT_BATCH):
+                if spent is None:
+                    try:
+                        stage(ctx, batch, results)
+                    except BudgetExhausted as exc:
+                        spent = f"API budget: {exc}"
+                    except ConnectorError as exc:
+                        for action in batch:
+                            results.setdefault(
+                                action.key,
+                                DeliveryResult.failed(action.key, str(exc), retryable=exc.retryable),
+                            )
+                if spent is not None:
+                    for action in batch:
+                        results.setdefault(action.key, DeliveryResult.deferred(action.key, spent))
+        known = frozenset().union(*(kinds for kinds, _ in self.stages))
+        return [
+            results.get(a.key)
+            or DeliveryResult.failed(
+                a.key,
+                f"the HubSpot adapter cannot {a.kind}" if a.kind not in known else "not attempted",
+                retryable=a.kind in known,
+            )
+            for a in actions
+        ]
