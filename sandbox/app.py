@@ -15,10 +15,10 @@ import re
 import tempfile
 import threading
 import time
-from email.utils import formatdate
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any, Protocol
 

@@ -1,0 +1,22 @@
+"""Tunable behaviour of the Salesforce emulator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SUPPORTED_API_VERSIONS: tuple[str, ...] = ("60.0", "61.0", "62.0", "63.0", "64.0", "65.0", "66.0")
+
+
+@dataclass
+class SalesforceSettings:
+    """OAuth client, token lifetime, daily allocations and API versions of the emulated org."""
+
+    client_id: str = "crm-sync-sandbox"
+    client_secret: str = "sandbox-secret"
+    token_ttl_seconds: int = 7200
+    daily_api_budget: int = 100_000
+    jwt_public_key_pem: str | None = None
+    api_versions: tuple[str, ...] = SUPPORTED_API_VERSIONS
+    single_email_daily_limit: int = 5_000
+    workflow_email_daily_limit: int = 1_000
+    integration_username: str = "integration@crm-sync.sandbox"

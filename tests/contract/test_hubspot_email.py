@@ -1,0 +1,36 @@
+"""HubSpot transactional single-send: at most one email per sendId."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.contract.conftest import Backdoor, HsCall
+
+SEND = "marketing/v3/transactional/single-email/send"
+
+
+def send(hs_call: HsCall, send_id: str, to: str = "pat@contract.test") -> Any:
+    body = {
+        "emailId": 4242,
+        "message": {"to": to, "sendId": send_id},
+        "customProperties": {"subject": send_id},
+    }
+    return hs_call("POST", SEND, json=body)
+
+
+def test_single_send_answers_a_status(hs_call: HsCall) -> None:
+    # hubspot.md §3 "Transactional single-send": {emailId, message:{to, sendId}} answers a send status.
+    answer = send(hs_call, "first")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["statusId"]
+    assert answer.json()["status"]
+
+
+def test_send_id_sends_at_most_once(hs_call: HsCall, backdoor: Backdoor) -> None:
+    # hubspot.md §3: "No more than one email will be sent per sendId" (SDK PublicSingleSendEmail).
+    first = send(hs_call, "nps-123")
+    again = send(hs_call, "nps-123")
+    other = send(hs_call, "nps-456")
+    assert first.status_code == other.status_code == 200
+    assert again.status_code < 500  # whether a repeat is an error or IDEMPOTENT_IGNORE is undocumented
+    assert sorted(e["subject"] for e in backdoor.sent_emails()) == ["nps-123", "nps-456"]

@@ -1,0 +1,65 @@
+"""HubSpot rate limits: headers on normal answers, none on search, 429 bodies with policyName."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hubspot import HubSpot
+from hubspot.crm.objects.exceptions import ApiException
+
+from tests.contract.conftest import Backdoor, HsCall
+
+HEADERS = (
+    "X-HubSpot-RateLimit-Daily",
+    "X-HubSpot-RateLimit-Daily-Remaining",
+    "X-HubSpot-RateLimit-Interval-Milliseconds",
+    "X-HubSpot-RateLimit-Max",
+    "X-HubSpot-RateLimit-Remaining",
+)
+
+
+def test_rate_limit_headers_on_non_search_answers(hs_call: HsCall) -> None:
+    # hubspot.md §4 "429": Daily, -Daily-Remaining, -Interval-Milliseconds, -Max, -Remaining headers.
+    first = hs_call("GET", "crm/v3/objects/contacts")
+    second = hs_call("GET", "crm/v3/objects/contacts")
+    for name in HEADERS:
+        assert first.headers[name].isdigit(), name
+    assert first.headers["X-HubSpot-RateLimit-Interval-Milliseconds"] == "10000"
+    assert int(second.headers["X-HubSpot-RateLimit-Remaining"]) < int(
+        first.headers["X-HubSpot-RateLimit-Remaining"]
+    )
+
+
+def test_search_answers_carry_no_rate_limit_headers(hs_call: HsCall) -> None:
+    # hubspot.md §2 "Search API" / §4: search responses carry no X-HubSpot-RateLimit-* headers.
+    answer = hs_call("POST", "crm/v3/objects/contacts/search", json={})
+    assert answer.status_code == 200
+    assert not [h for h in answer.headers if h.lower().startswith("x-hubspot-ratelimit")]
+
+
+def test_burst_limit_is_429_ten_secondly_rolling(hs: HubSpot, backdoor: Backdoor) -> None:
+    # hubspot.md §4 "429": body {status, message, errorType: RATE_LIMIT, correlationId, policyName}.
+    backdoor.hubspot_burst_limit(3)
+    with pytest.raises(ApiException) as caught:
+        for _ in range(5):
+            hs.crm.objects.basic_api.get_page("contacts")
+    assert caught.value.status == 429
+    body = json.loads(caught.value.body)
+    assert body["status"] == "error"
+    assert body["errorType"] == "RATE_LIMIT"
+    assert body["policyName"] == "TEN_SECONDLY_ROLLING"
+    assert body["correlationId"] and body["message"]
+
+
+def test_search_limit_is_429_secondly(hs_call: HsCall) -> None:
+    # hubspot.md §2 "Limits": search allows 5 requests per second; SECONDLY policy observed (§4 "429").
+    statuses = []
+    for _ in range(12):
+        answer = hs_call("POST", "crm/v3/objects/contacts/search", json={})
+        statuses.append(answer.status_code)
+        if answer.status_code == 429:
+            assert answer.json()["policyName"] == "SECONDLY"
+            break
+    assert statuses[-1] == 429
+    assert statuses.count(200) >= 5

@@ -1,0 +1,56 @@
+"""HubSpot portal configuration: owners with teams, ticket pipelines."""
+
+from __future__ import annotations
+
+from hubspot import HubSpot
+
+from tests.contract.conftest import Backdoor, HsCall
+
+
+def test_owners_carry_teams_with_a_primary_flag(hs: HubSpot, backdoor: Backdoor) -> None:
+    # hubspot.md §3 "Owners and teams": crm/v3/owners, read-only, teams[] with a primary flag.
+    ana = backdoor.hubspot_owner("ana@contract.test", "Ana", "Lyst", ["Customer Success", "BPA"])
+    backdoor.hubspot_owner("bo@contract.test", "Bo", "Zed", ["Customer Success Managers"])
+    owners = hs.crm.owners.owners_api.get_page(limit=100).results
+    assert {o.email for o in owners} == {"ana@contract.test", "bo@contract.test"}
+    found = hs.crm.owners.owners_api.get_page(email="ana@contract.test").results
+    assert [o.id for o in found] == [ana["id"]]
+    teams = {t.name: t.primary for t in found[0].teams}
+    assert teams == {"Customer Success": True, "BPA": False}
+    by_id = hs.crm.owners.owners_api.get_by_id(int(ana["id"]))
+    assert by_id.email == "ana@contract.test"
+
+
+def test_teams_list_members(hs_call: HsCall, backdoor: Backdoor) -> None:
+    # hubspot.md §3 "Owners and teams": settings/v3/users/teams lists teams (SDK settings.users.teams_api).
+    owner = backdoor.hubspot_owner("cy@contract.test", "Cy", "Lyst", ["BPA"])
+    teams = {t["name"]: t for t in hs_call("GET", "settings/v3/users/teams").json()["results"]}
+    assert str(owner["userId"]) in teams["BPA"]["userIds"]
+
+
+def test_ticket_pipelines_and_stages(hs_call: HsCall) -> None:
+    # hubspot.md §3 "Tickets": use internal stage ids from the pipelines API; tickets default to a pipeline.
+    pipelines = hs_call("GET", "crm/v3/pipelines/tickets").json()["results"]
+    assert pipelines
+    for pipeline in pipelines:
+        assert pipeline["id"] and pipeline["label"]
+        assert all(s["id"] and s["label"] and "ticketState" in s["metadata"] for s in pipeline["stages"])
+    default = next(p for p in pipelines if p["id"] == "0")
+    stage = default["stages"][0]["id"]
+    created = hs_call(
+        "POST",
+        "crm/v3/objects/tickets",
+        json={"properties": {"subject": "No pipeline", "hs_pipeline_stage": stage}},
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["properties"]["hs_pipeline"] == "0"
+
+
+def test_stage_of_another_pipeline_is_refused(hs_call: HsCall) -> None:
+    # hubspot.md §3 "Tickets": a stage id must be one of the ticket's pipeline's stages.
+    pipelines = hs_call("GET", "crm/v3/pipelines/tickets").json()["results"]
+    other = next(p for p in pipelines if p["id"] != "0")
+    props = {"subject": "Mismatch", "hs_pipeline": "0", "hs_pipeline_stage": other["stages"][0]["id"]}
+    answer = hs_call("POST", "crm/v3/objects/tickets", json={"properties": props})
+    assert answer.status_code == 400
+    assert answer.json()["category"] == "VALIDATION_ERROR"
