@@ -46,10 +46,26 @@ def _show_changes(sandbox: Sandbox, before: dict[str, int]) -> None:
     if len(emails) > 40:
         print(f"    ... and {len(emails) - 40} more")
     for label, rows, text in (
-        ("Salesforce Tasks", sandbox.salesforce.records("Task")[before["tasks"] :], lambda r: f"{r['Subject']} (due {r.get('ActivityDate')})"),
-        ("Chatter posts", sandbox.salesforce.records("FeedItem")[before["posts"] :], lambda r: r["Body"][:140]),
-        ("HubSpot tickets", sandbox.hubspot.objects("tickets")[before["tickets"] :], lambda r: r["properties"].get("subject")),
-        ("HubSpot tasks", sandbox.hubspot.objects("tasks")[before["hs_tasks"] :], lambda r: r["properties"].get("hs_task_subject")),
+        (
+            "Salesforce Tasks",
+            sandbox.salesforce.records("Task")[before["tasks"] :],
+            lambda r: f"{r['Subject']} (due {r.get('ActivityDate')})",
+        ),
+        (
+            "Chatter posts",
+            sandbox.salesforce.records("FeedItem")[before["posts"] :],
+            lambda r: r["Body"][:140],
+        ),
+        (
+            "HubSpot tickets",
+            sandbox.hubspot.objects("tickets")[before["tickets"] :],
+            lambda r: r["properties"].get("subject"),
+        ),
+        (
+            "HubSpot tasks",
+            sandbox.hubspot.objects("tasks")[before["hs_tasks"] :],
+            lambda r: r["properties"].get("hs_task_subject"),
+        ),
     ):
         created = [row for row in rows if not str(text(row)).startswith("Email:")]
         if created:
@@ -74,8 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     now = datetime.now(UTC)
     sandbox = Sandbox()
     summary: Any = seed_demo(sandbox, now)
-    print("Seeded the sandbox:")
-    print(f"  {summary}")
+    print("Seeded the sandbox.")
+    for line in summary.lines():
+        print(f"  {line}")
     with SandboxServer(sandbox, port=0, tls_dir=workdir / "tls") as server:
         env = {
             **os.environ,
@@ -85,7 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Sandbox serving Salesforce and HubSpot at {server.url}\n")
         steps = [
             ("Cycle 1: now", None),
-            ("Cycle 2: the rules' clock one day later (24-hour reminders, NPS call tasks due)", now + timedelta(hours=25)),
+            (
+                "Cycle 2: the rules' clock one day later (24-hour reminders, NPS call tasks due)",
+                now + timedelta(hours=25),
+            ),
             ("Cycle 3: 15 days later (14-day check-ins, 48-hour escalations)", now + timedelta(days=15)),
             ("Cycle 4: 31 days later (30-day resolution deadline)", now + timedelta(days=31)),
         ]

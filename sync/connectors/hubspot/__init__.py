@@ -2,8 +2,8 @@
 crm-sync ticket's logged calls) and delivers tickets, tasks, emails and updates.
 
 Modules: ``client`` (SDK session, retries), ``pacing`` (rate limits, budget), ``api`` (batched calls),
-``where`` (stream filters), ``polling`` + ``enrich`` + ``lookups`` (reading), ``delivery`` with
-``tickets``, ``tasks``, ``emails``, ``updates`` (writing).
+``times`` (timestamps), ``where`` (stream filters); reading: ``polling``, ``enrich``, ``lookups``;
+writing: ``delivery`` over ``context``, ``tickets``, ``tasks``, ``emails``, ``updates``, ``outcomes``.
 """
 
 from __future__ import annotations

@@ -35,10 +35,7 @@ class HubSpotApi:
 
     def search(self, object_type: str, body: dict[str, Any]) -> dict[str, Any]:
         """``POST crm/v3/objects/{type}/search``: one page."""
-        result: dict[str, Any] = self.client.call(
-            self.client.search_api.do_search, object_type, body, search=True
-        )
-        return result
+        return self.client.call(self.client.search_api.do_search, object_type, body, search=True)
 
     def read(
         self, object_type: str, ids: Iterable[str], properties: Sequence[str], id_property: str | None = None
@@ -105,5 +102,4 @@ class HubSpotApi:
 
     def send_email(self, body: dict[str, Any]) -> dict[str, Any]:
         """``marketing/v3/transactional/single-email/send`` (idempotent by ``message.sendId``)."""
-        result: dict[str, Any] = self.client.call(self.client.email_api.send_email, body)
-        return result
+        return self.client.call(self.client.email_api.send_email, body)

@@ -39,15 +39,17 @@ class RequestFailed(ConnectorError):
         self.body = body
 
 
-def _json(raw: Any) -> Any:
+def _json(raw: Any) -> dict[str, Any]:
+    """A response body as a JSON object (an empty body is ``{}``; anything else becomes a message)."""
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", "replace")
     if not raw:
         return {}
     try:
-        return json.loads(raw)
+        parsed = json.loads(raw)
     except ValueError:
-        return {"message": str(raw)[:500]}
+        parsed = None
+    return parsed if isinstance(parsed, dict) else {"message": str(raw)[:500]}
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
@@ -99,13 +101,13 @@ class HubSpotClient:
         search: bool = False,
         idempotent: bool = True,
         **kwargs: Any,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """The JSON answer of ``method(*args, **kwargs)``.
 
-        429: waits as ``policyName``/``Retry-After`` say (``DAILY`` raises BudgetExhausted). 5xx, 423 and
-        connection failures: retried with backoff, unless ``idempotent`` is False (a create that may have
-        happened), then ConnectorError(retryable=True). 401/403: ConnectorError(retryable=False). Other
-        4xx: :class:`RequestFailed`.
+        429: waits as ``policyName``/``Retry-After`` say (``DAILY`` raises BudgetExhausted). 423, 5xx and
+        connection failures: retried with backoff (the last two only when ``idempotent``: a create may
+        have happened), then ConnectorError(retryable=True). 401/403: ConnectorError(retryable=False).
+        Other 4xx: :class:`RequestFailed`.
         """
         transient = limited = 0
         while True:
@@ -145,7 +147,7 @@ class HubSpotClient:
                     )
             elif status in (0, 423) or status >= 500:
                 transient += 1
-                if not idempotent or transient > TRANSIENT_RETRIES:
+                if (not idempotent and status != 423) or transient > TRANSIENT_RETRIES:
                     raise ConnectorError(f"HubSpot unavailable: {problem}", retryable=True)
                 wait = LOCKED_WAIT_S if status == 423 else float(2 ** (transient - 1))
             else:
@@ -161,6 +163,6 @@ class HubSpotClient:
         after = _retry_after(headers)
         if after is not None:
             return after
-        if policy == "SECONDLY" or search:
-            return 1.0
-        return self.pacer.burst_interval
+        if policy == "TEN_SECONDLY_ROLLING" or (policy != "SECONDLY" and not search):
+            return self.pacer.burst_interval  # the rolling window has passed by then
+        return 1.0

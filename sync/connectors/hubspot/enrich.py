@@ -52,7 +52,7 @@ class RecordShape:
                     f"properties and contact.*, company.*, analyst.* ({', '.join(ANALYST_FIELDS)}) and "
                     "ticket.id / ticket.calls_logged"
                 )
-            if rest != "id":
+            if rest != "id" and head != "ticket":
                 levels[head].append(rest)
         return cls(
             submission=_merge(SUBMISSION_PROPERTIES, levels[""]),

@@ -73,21 +73,17 @@ class Poller:
     def poll(self, stream: Stream, raw_cursor: Any) -> Iterator[Page]:
         shape, conditions = RecordShape.of(stream), parse_where(stream.where)
         cursor = Cursor.load(raw_cursor)
-        started = self.now()
+        # No crm-sync ticket predates the first committed page, so calls are scanned from then on.
+        cursor.calls = cursor.calls or self.now()
         since = cursor.modified - self.overlap if cursor.modified else (stream.since or EPOCH)
         filters = [c.search_filter() for c in conditions]
         for batch in self._scan(SUBMISSIONS, since, filters, shape.submission):
             cursor.modified = _later(cursor.modified, instant(batch[-1]["properties"][MODIFIED]))
             yield Page(records=self.enricher.records(batch, shape), cursor=cursor.dump())
-        # No crm-sync ticket predates the first poll, so calls are scanned from then on.
-        calls_since = (cursor.calls or started) - self.overlap
-        for batch in self._scan("calls", calls_since, [], [MODIFIED]):
+        for batch in self._scan("calls", cursor.calls - self.overlap, [], [MODIFIED]):
             cursor.calls = _later(cursor.calls, instant(batch[-1]["properties"][MODIFIED]))
             records = self._called([c["id"] for c in batch], conditions, shape)
             yield Page(records=records, cursor=cursor.dump())
-        if cursor.calls is None:
-            cursor.calls = started
-            yield Page(cursor=cursor.dump())
 
     def _called(
         self, call_ids: list[str], conditions: Sequence[Condition], shape: RecordShape

@@ -1,0 +1,185 @@
+"""Fixtures for the HubSpot adapter: the served sandbox, a connector that never really sleeps, seeding."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rules.compiler import load_rules
+from rules.model import RuleSet, Stream
+from rules.settings import HubSpotSettings
+from sandbox.testing import SandboxHandle, sandbox_server, sandbox_server_session  # noqa: F401
+from sync.connectors.base import OwedAction
+from sync.connectors.hubspot import HubSpotConnector, build
+
+CONFIG = Path(__file__).resolve().parents[2] / "config.yaml"
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class FakeTime:
+    """A monotonic clock that ``sleep`` advances instantly; every sleep is recorded."""
+
+    now: float = 1000.0
+    sleeps: list[float] = field(default_factory=list)
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def hubspot(sandbox_server: SandboxHandle) -> Iterator[Any]:  # noqa: F811
+    """The HubSpot emulator, its search limit raised (FakeTime does not really space searches)."""
+    emulator = sandbox_server.sandbox.hubspot
+    limits = emulator.settings
+    saved = (limits.search_rate_per_second, limits.rate_limit_per_10s, limits.daily_limit)
+    limits.search_rate_per_second = 1000
+    yield emulator
+    limits.search_rate_per_second, limits.rate_limit_per_10s, limits.daily_limit = saved
+
+
+@pytest.fixture
+def ruleset(sandbox_server: SandboxHandle, monkeypatch: pytest.MonkeyPatch) -> RuleSet:  # noqa: F811
+    """The reference config.yaml, pointed at the sandbox."""
+    for name, value in sandbox_server.client_env().items():
+        monkeypatch.setenv(name, value)
+    return load_rules(CONFIG)
+
+
+@pytest.fixture
+def stream(ruleset: RuleSet) -> Stream:
+    return ruleset.streams["hubspot.nps"]
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def settings(ruleset: RuleSet) -> HubSpotSettings:
+    assert ruleset.settings.hubspot is not None
+    return ruleset.settings.hubspot
+
+
+@pytest.fixture
+def make_connector(settings: HubSpotSettings, fake_time: FakeTime, hubspot: Any) -> Iterator[Any]:
+    """``make_connector(**options)``: a connector on the sandbox with fake time; closed after the test."""
+    made: list[HubSpotConnector] = []
+
+    def make(**options: Any) -> HubSpotConnector:
+        options.setdefault("sleep", fake_time.sleep)
+        options.setdefault("monotonic", fake_time.monotonic)
+        options.setdefault("now", lambda: T0)
+        connector = HubSpotConnector(options.pop("settings", settings), **options)
+        made.append(connector)
+        return connector
+
+    yield make
+    for connector in made:
+        connector.close()
+
+
+@pytest.fixture
+def connector(make_connector: Any) -> HubSpotConnector:
+    connector: HubSpotConnector = make_connector()
+    return connector
+
+
+@pytest.fixture
+def built(ruleset: RuleSet, hubspot: Any) -> Iterator[HubSpotConnector]:
+    """The connector exactly as the registry builds it (real time)."""
+    connector = build(ruleset)
+    yield connector
+    connector.close()
+
+
+# -- seeding -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Portal:
+    """Seeds the emulated portal the way HubSpot's NPS tool fills it."""
+
+    hs: Any
+    ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def analyst(self, first: str = "Ana", last: str = "Lyst") -> dict[str, Any]:
+        n = next(self.ids)
+        owner: dict[str, Any] = self.hs.seed_owner(
+            f"analyst{n}@example.com", first, last, ["Customer Success"]
+        )
+        return owner
+
+    def customer(
+        self, analyst: dict[str, Any] | None = None, email: str | None = "", company: bool = True
+    ) -> str:
+        """A contact (with a primary company whose CS analyst is ``analyst``); returns the contact id."""
+        n = next(self.ids)
+        props = {"firstname": f"Pat{n}", "lastname": "Doe"}
+        if email is not None:
+            props["email"] = email or f"pat{n}@client.example"
+        associations = []
+        if company:
+            company_props = {"name": f"Client {n}"}
+            if analyst:
+                company_props["cs_business_analyst"] = analyst["id"]
+            made = self.hs.create("companies", company_props)
+            primary = {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}
+            associations.append({"to": {"id": made["id"]}, "types": [primary]})
+        return str(self.hs.create("contacts", props, associations)["id"])
+
+    def submission(
+        self,
+        contact_id: str | None,
+        score: int | str = 3,
+        survey: str = "NPS",
+        modified: datetime | None = None,
+        content: str | None = "Billing is slow",
+    ) -> str:
+        props: dict[str, Any] = {"hs_value": str(score), "hs_survey_type": survey}
+        if content:
+            props["hs_content"] = content
+        if contact_id:
+            props["hs_contact_id"] = contact_id
+        if modified:
+            props["hs_lastmodifieddate"] = modified.isoformat()
+            props["hs_submission_timestamp"] = modified.isoformat()
+        associations = [("contacts", contact_id)] if contact_id else []
+        return str(self.hs.create("feedback_submissions", props, associations)["id"])
+
+
+@pytest.fixture
+def portal(hubspot: Any) -> Portal:
+    return Portal(hubspot)
+
+
+def owed(kind: str, record_id: str, payload: dict[str, Any], n: int = 0, attempts: int = 0) -> OwedAction:
+    """An owed action as delivery hands it over."""
+    external_id = f"cs-{n:032x}"
+    return OwedAction(
+        f"rule:hubspot.nps:{record_id}:1:{kind}:{n}",
+        external_id,
+        kind,
+        record_id,
+        {"related_id": record_id, **payload},
+        attempts,
+    )
+
+
+def all_records(pages: Any) -> list[dict[str, Any]]:
+    return [record for page in pages for record in page.records]
+
+
+def since(moment: datetime, **delta: float) -> datetime:
+    return moment + timedelta(**delta)

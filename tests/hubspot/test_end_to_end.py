@@ -1,0 +1,81 @@
+"""The NPS detractor process through the engine, and how few requests batching needs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from rules.model import RuleSet, Stream
+from sandbox.testing import SandboxHandle
+from sync.connectors.hubspot import HubSpotConnector
+from sync.engine import Engine
+from sync.store.database import create_store_engine
+from sync.store.state import Store
+from tests.hubspot.conftest import T0, Portal, all_records, owed
+from tests.hubspot.test_delivery import ticket_payload
+from tests.support import Clock
+
+
+def test_the_nps_detractor_process(
+    ruleset: RuleSet,
+    connector: HubSpotConnector,
+    portal: Portal,
+    hubspot: Any,
+    sandbox_server: SandboxHandle,
+    tmp_path: Path,
+) -> None:
+    analyst = portal.analyst()
+    called, silent, quiet = (
+        portal.submission(portal.customer(analyst), score, modified=T0) for score in (2, 4, 6)
+    )
+    portal.submission(portal.customer(analyst), 9, modified=T0)  # a promoter
+    portal.submission(portal.customer(analyst), 1, survey="CSAT", modified=T0)  # not an NPS survey
+    store = Store(create_store_engine(f"sqlite:///{tmp_path / 'state.db'}"))
+    store.migrate()
+    clock = Clock(T0)
+    engine = Engine(ruleset, store, {"hubspot": connector}, rules_clock=clock, wall_clock=clock)
+
+    engine.run_cycle()
+
+    tickets = {t["id"]: t for t in hubspot.objects("tickets")}
+    assert len(tickets) == 3 and len(hubspot.objects("tasks")) == 3
+    sent = sandbox_server.sandbox.emails()
+    assert Counter(e["subject"] for e in sent) == {
+        "Following up on your feedback": 3,
+        **{f"NPS detractor ticket needs follow-up: score {score}": 1 for score in (2, 4, 6)},
+    }
+    assert len(hubspot.objects("emails")) == 3  # the customer emails, logged on their tickets
+    ticket_of = {t["properties"]["nps_score"]: t["id"] for t in tickets.values()}
+
+    hubspot.create("calls", {"hs_timestamp": "2026-03-03T10:00:00Z"}, [("tickets", ticket_of["2"])])
+    clock.advance(hours=49)
+    report = engine.run_cycle()
+    engine.run_cycle()  # nothing more is owed
+
+    escalations = [e for e in sandbox_server.sandbox.emails() if e["subject"].startswith("Escalation")]
+    assert sorted(e["subject"][-3:] for e in escalations) == ["(4)", "(6)"]  # not the one with a logged call
+    assert len(hubspot.objects("tasks")) == 5 and len(hubspot.objects("tickets")) == 3
+    assert report.delivery.counts == {"delivered": 4}
+    with store.transaction() as state:
+        snapshots = {sid: state.record(f"hubspot.nps:{sid}").snapshot for sid in (called, silent, quiet)}  # type: ignore[union-attr]
+    assert [snapshots[sid]["ticket"]["calls_logged"] for sid in (called, silent, quiet)] == [1, 0, 0]
+
+
+def test_250_detractors_are_polled_and_ticketed_in_a_handful_of_requests(
+    connector: HubSpotConnector, portal: Portal, stream: Stream, hubspot: Any, sandbox_server: SandboxHandle
+) -> None:
+    analysts = [portal.analyst(f"Ana{n}") for n in range(25)]
+    made = [portal.submission(portal.customer(analysts[n % 25]), n % 7, modified=T0) for n in range(250)]
+
+    records = all_records(connector.poll(stream, None))
+    polled = len(sandbox_server.sandbox.requests())
+    results = connector.deliver(
+        [owed("create_ticket", r["id"], ticket_payload(), n=n) for n, r in enumerate(records)]
+    )
+    delivered = len(sandbox_server.sandbox.requests()) - polled
+
+    assert sorted(r["id"] for r in records) == sorted(made)
+    assert all(r["analyst"] is not None and r["company"] is not None for r in records)
+    assert [r.status for r in results] == ["delivered"] * 250 and len(hubspot.objects("tickets")) == 250
+    assert (polled, delivered) == (14, 8)
