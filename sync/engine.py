@@ -142,7 +142,7 @@ class Engine:
                     report.rejected[stream.name] += 1
                     continue
                 state.clear_rejection(key)
-                report.planned.extend(state.apply(row, outcomes[key], evaluation, now))
+                report.planned.extend(state.apply(row, outcomes[key], evaluation, now, self.wall_clock()))
                 report.decisions.update(d.outcome.state for d in evaluation.decisions)
             deleted = [record_key(stream.name, rid) for rid in page.deleted_ids]
             report.deleted[stream.name] += state.mark_deleted(deleted, now)
@@ -175,5 +175,7 @@ class Engine:
                     if evaluation.rejection is not None:
                         row.next_due = None
                         continue
-                    report.planned.extend(state.apply(row, outcomes[row.key], evaluation, now))
+                    report.planned.extend(
+                        state.apply(row, outcomes[row.key], evaluation, now, self.wall_clock())
+                    )
                     report.decisions.update(d.outcome.state for d in evaluation.decisions)

@@ -142,8 +142,10 @@ class State:
         outcomes: dict[tuple[str, str], RuleOutcome],
         evaluation: Evaluation,
         now: datetime,
+        recorded_at: datetime,
     ) -> list[PlannedAction]:
-        """Record an evaluation's decisions, notices and actions; returns the actions newly owed."""
+        """Record an evaluation's decisions and notices (at the rules' time ``now``) and its actions (owed
+        from the wall-clock time ``recorded_at``); returns the actions newly owed."""
         for decision in evaluation.decisions:
             key = (decision.rule_id, decision.occurrence)
             existing = outcomes.get(key)
@@ -165,7 +167,7 @@ class State:
         self.add_notices(row.key, evaluation.notices, now)
         row.next_due = evaluation.next_due
         self.session.add(row)
-        return self.add_actions(evaluation.actions, now)
+        return self.add_actions(evaluation.actions, recorded_at)
 
     def due_records(
         self, now: datetime, after: tuple[datetime, str] | None, limit: int

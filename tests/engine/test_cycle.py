@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from sync.connectors.base import ConnectorError, DeliveryResult
 from sync.store.state import State
 from tests.engine.harness import STREAM, Harness
 from tests.fakes import TransportDown
-from tests.support import T0
+from tests.support import T0, Clock
 
 RULES = """
 delivery: {max_attempts: 3, backoff: 1m, max_backoff: 10m}
@@ -248,3 +249,19 @@ def test_status_reports_timers_failures_and_runs(h: Harness) -> None:
     assert status["cursors"][0]["stream"] == STREAM
     text = format_status(status)
     assert "Pending timers: 1" in text and "INVALID_EMAIL_ADDRESS" in text
+
+
+def test_a_rules_clock_ahead_of_the_wall_clock_still_delivers_in_the_same_cycle(
+    write_config: Callable[..., Path], database_url: str, clock: Clock
+) -> None:
+    """`run --once --now <future>`: what the rules plan is owed now, by the wall clock."""
+    from tests.engine.harness import build_harness
+
+    h = build_harness(write_config(RULES), database_url, clock)
+    h.engine.rules_clock = lambda: T0 + timedelta(days=2)
+    h.crm.put(STREAM, sli())
+    report = h.cycle()
+    assert len(report.planned) == 3 and report.delivery.counts["delivered"] == 3
+    (planned,) = {a.planned_at for a in h.actions()}
+    assert planned == T0
+    h.store.close()
