@@ -52,6 +52,7 @@ from rules.model import (
 from rules.source import ConfigError, ConfigErrors, Document, Loc, load_document
 
 _SECRET_SECTIONS = ("salesforce", "hubspot")
+TEAM_CRMS = frozenset({"hubspot"})  # CRMs whose adapters publish their teams (Connector.directory)
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -219,6 +220,8 @@ class _Compiler:
 
     def __post_init__(self) -> None:
         self.expr_env = expression_environment()
+        self._current_stream: Stream | None = None
+        self._context_roles: set[str] = set()
 
     def error(self, loc: Loc, message: str) -> None:
         self.errors.append(self.doc.error(loc, message))
@@ -341,8 +344,19 @@ class _Compiler:
             if cfg.address is not None:
                 roles[name] = Role(name=name, address=cfg.address, display_name=cfg.name)
                 continue
+            if cfg.first_of is not None:
+                roles[name] = Role(name=name, first_of=tuple(cfg.first_of))
+                continue
             stream = self._stream_ref(cfg.source, (*loc, "source"))
             if stream is None:
+                continue
+            if cfg.team is not None or cfg.round_robin is not None:
+                if stream.crm not in TEAM_CRMS:
+                    self.error(
+                        loc, f"{stream.crm} has no teams crm-sync can read; team roles work with hubspot"
+                    )
+                    continue
+                roles[name] = Role(name=name, source=stream.name, team=cfg.team, round_robin=cfg.round_robin)
                 continue
             ok = True
             for key in ("email", "id", "name", "active"):
@@ -365,7 +379,40 @@ class _Compiler:
                     display_name=cfg.name,
                     active=cfg.active,
                 )
+        self._check_first_of(roles)
         return roles
+
+    def _check_first_of(self, roles: dict[str, Role]) -> None:
+        """``first_of`` names known roles of one source, without cycles."""
+        for name, role in list(roles.items()):
+            if not role.first_of:
+                continue
+            loc: Loc = ("roles", name, "first_of")
+            seen: list[str] = []
+            stack = list(role.first_of)
+            while stack:
+                member = stack.pop(0)
+                if member == name or member in seen:
+                    if member == name:
+                        self.error(loc, f"role {name!r} refers back to itself")
+                        roles.pop(name, None)
+                        break
+                    continue
+                seen.append(member)
+                target = roles.get(member)
+                if target is None:
+                    if member not in self.settings.roles:
+                        self.error(loc, f"unknown role {member!r}" + _suggest(member, roles))
+                    roles.pop(name, None)
+                    break
+                stack.extend(target.first_of)
+            else:
+                sources = {s for m in seen if m in roles and (s := roles[m].source)}
+                if len(sources) > 1:
+                    self.error(loc, f"role {name!r} mixes sources {', '.join(sorted(sources))}")
+                    roles.pop(name, None)
+                elif sources:
+                    roles[name] = Role(name=name, source=sources.pop(), first_of=role.first_of)
 
     def _templates(self) -> TemplateLibrary:
         directory = Path(self.settings.templates)
@@ -430,9 +477,20 @@ class _Compiler:
             self.error(loc, str(exc))
             return None
         ok = self._check_names(text.names, allowed, loc) & self._check_paths(text.paths, fields, loc)
+        for role in sorted(text.roles):
+            ok &= self._context_role(role, loc)
         return text if ok else None
 
-    def _template_file(self, name: str, loc: Loc, fields: tuple[str, ...]) -> bool:
+    def _context_role(self, name: str, loc: Loc) -> bool:
+        """A ``roles.NAME`` read by a text of the rule being compiled: it must be a role of its source."""
+        stream = self._current_stream
+        if stream is None or not self._role_ref(name, stream, loc):
+            return False
+        self._context_roles.add(name)
+        return True
+
+    def _template_file(self, name: str, loc: Loc, fields: tuple[str, ...]) -> frozenset[str] | None:
+        """Check a named template's files; returns the roles they read (``roles.NAME``), or None if bad."""
         files = [
             f"{name}{suffix}" for suffix in (".txt", ".html") if f"{name}{suffix}" in self.templates.names
         ]
@@ -441,8 +499,9 @@ class _Compiler:
                 loc,
                 f"template {name!r} not found: expected {name}.txt and/or {name}.html in {self.templates.directory.name}/",
             )
-            return False
+            return None
         ok = True
+        roles: set[str] = set()
         for filename in files:
             source = (self.templates.directory / filename).read_text(encoding="utf-8")
             try:
@@ -457,11 +516,12 @@ class _Compiler:
             for undefined in unknown:
                 self.error(loc, f"{filename}: undefined name {undefined!r}")
                 ok = False
+            roles |= {p[0] for p in record_paths(ast, "roles")}
             paths = record_paths(ast) | {("previous", *p) for p in record_paths(ast, "previous")}
             for path in unknown_record_paths([p for p in paths if p[0] != "previous"], fields):
                 self.error(loc, f"{filename}: record field {path!r} is not in the stream's fields")
                 ok = False
-        return ok
+        return frozenset(roles) if ok else None
 
     # -- rules -----------------------------------------------------------------------------------
 
@@ -497,8 +557,7 @@ class _Compiler:
             if cfg.occurrence is not None
             else None
         )
-        if cfg.unless is not None and cfg.after is None:
-            pass  # allowed: for an untimed rule, unless is simply a negated condition
+        self._current_stream, self._context_roles = stream, set()
         actions = []
         counts: dict[str, int] = {}
         for index, action in enumerate(cfg.actions):
@@ -508,9 +567,11 @@ class _Compiler:
             spec = self._action(action_id, kind, params or {}, stream, (*loc, "actions", index, kind))
             if spec is not None:
                 actions.append(spec)
+        context_roles, self._current_stream = tuple(sorted(self._context_roles)), None
         if len(self.errors) > start or when is None:
             return None
         return Rule(
+            context_roles=context_roles,
             id=cfg.id,
             stream=stream,
             when=when,
@@ -566,13 +627,19 @@ class _Compiler:
             if model.sender is not None:
                 params["sender"] = self._recipients([model.sender], stream, (*loc, "sender"))
             text("subject", model.subject)
-            if self._template_file(model.template, (*loc, "template"), stream.fields):
+            template_roles = self._template_file(model.template, (*loc, "template"), stream.fields)
+            if template_roles is not None:
                 params["template"] = model.template
+                for role in sorted(template_roles):
+                    self._context_role(role, (*loc, "template"))
+            if model.sender is not None and model.sender in self.roles:
+                self._context_roles.add(model.sender)
         elif isinstance(model, s.TaskAction):
             text("subject", model.subject)
             text("description", model.description)
             if model.owner is not None and self._role_ref(model.owner, stream, (*loc, "owner")):
                 params["owner"] = model.owner
+                self._context_roles.add(model.owner)
             if model.due is not None:
                 params["due"] = self._timer(model.due, (*loc, "due"), stream.fields)
             for key in ("priority", "status", "type"):
@@ -587,6 +654,7 @@ class _Compiler:
             params["pipeline"], params["stage"] = model.pipeline, model.stage
             if model.owner is not None and self._role_ref(model.owner, stream, (*loc, "owner")):
                 params["owner"] = model.owner
+                self._context_roles.add(model.owner)
             params["properties"] = {
                 k: self._text(v, (*loc, "properties", k), stream.fields, names)
                 for k, v in model.properties.items()

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from notifications.recipients import Directory
 from rules.expressions import ExpressionError
 from rules.model import Rule, RuleSet, Stream, materialise
 from rules.planner import Notice, PlannedAction, plan_firing
@@ -72,6 +73,7 @@ class Evaluation:
     notices: list[Notice] = field(default_factory=list)
     next_due: datetime | None = None
     rejection: Rejection | None = None
+    turns: dict[str, str] = field(default_factory=dict)  # round-robin turns the firings took
 
     @property
     def actions(self) -> list[PlannedAction]:
@@ -110,9 +112,15 @@ def check_record(stream: Stream, record: Mapping[str, Any], ctx: Mapping[str, An
 
 
 def evaluate(
-    ruleset: RuleSet, stream: Stream, raw_record: Mapping[str, Any], history: History, now: datetime
+    ruleset: RuleSet,
+    stream: Stream,
+    raw_record: Mapping[str, Any],
+    history: History,
+    now: datetime,
+    directory: Directory | None = None,
 ) -> Evaluation:
-    """Decide what every rule of ``stream`` owes for one record at time ``now``."""
+    """Decide what every rule of ``stream`` owes for one record at time ``now``; ``directory`` is what
+    the CRM says about its teams (and whose turn it is) for team and round-robin roles."""
     record = materialise(raw_record, stream.fields)
     ctx = context(stream, record, history, now)
     result = Evaluation()
@@ -122,7 +130,7 @@ def evaluate(
         return result
     for rule in ruleset.rules_for(stream.name):
         try:
-            _evaluate_rule(ruleset, rule, record, ctx, history, now, result)
+            _evaluate_rule(ruleset, rule, record, ctx, history, now, result, directory)
         except ExpressionError as exc:
             result.notices.append(Notice(rule.id, "error", str(exc)))
             prior = _prior_due(rule, history)
@@ -143,6 +151,7 @@ def _evaluate_rule(
     history: History,
     now: datetime,
     result: Evaluation,
+    directory: Directory | None,
 ) -> None:
     occurrence = rule.occurrence.render(ctx).strip() if rule.occurrence else "once"
     if not occurrence:
@@ -161,8 +170,9 @@ def _evaluate_rule(
         result.decisions.append(Decision(rule.id, occurrence, Outcome(state, now, due, reason), actions))
 
     def fire(due: datetime | None, reason: str) -> None:
-        plan = plan_firing(ruleset, rule, record, {**ctx, "due": due}, occurrence, now)
+        plan = plan_firing(ruleset, rule, record, {**ctx, "due": due}, occurrence, now, directory)
         result.notices.extend(plan.notices)
+        result.turns.update(plan.turns)
         decide("fired", due, reason, tuple(plan.actions))
 
     if rule.timer is None:

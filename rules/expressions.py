@@ -23,7 +23,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 #: Names every condition and template may use.
 CONTEXT_NAMES = frozenset({"record", "previous", "now", "first_seen", "source", "record_url"})
 #: Extra names available in action templates (who the firing has alerted so far).
-ACTION_CONTEXT_NAMES = CONTEXT_NAMES | {"recipients", "skipped", "rule", "due"}
+ACTION_CONTEXT_NAMES = CONTEXT_NAMES | {"recipients", "skipped", "rule", "due", "roles"}
 
 _INT_RE = re.compile(r"[+-]?\d+")
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -194,6 +194,7 @@ class Compiled:
     _fn: Any = field(repr=False, compare=False)
     paths: frozenset[tuple[str, ...]] = frozenset()
     names: frozenset[str] = frozenset()
+    roles: frozenset[str] = frozenset()  # the ``roles.NAME`` it reads
 
 
 class Expression(Compiled):
@@ -245,4 +246,5 @@ def compile_text(env: ImmutableSandboxedEnvironment, source: str) -> Text:
         _fn=template.render,
         paths=frozenset(record_paths(ast) | {("previous", *p) for p in record_paths(ast, "previous")}),
         names=frozenset(find_undeclared_variables(ast)),
+        roles=frozenset(p[0] for p in record_paths(ast, "roles")),
     )

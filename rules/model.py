@@ -47,7 +47,8 @@ class Stream:
 
 @dataclass(frozen=True)
 class Role:
-    """A named recipient: a person found through a record's fields, or a fixed address."""
+    """A named recipient: a person found through a record's fields, a fixed address, the members of a
+    CRM team, the next member of a team in turn, or the first of other roles that finds someone."""
 
     name: str
     source: str | None = None
@@ -56,6 +57,9 @@ class Role:
     display_name: str | None = None
     active: str | None = None
     address: str | None = None
+    team: str | None = None
+    round_robin: str | None = None
+    first_of: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,9 @@ class Rule:
     unless: Expression | None = None
     timer: Timer | None = None
     occurrence: Text | None = None
+    context_roles: tuple[
+        str, ...
+    ] = ()  # roles the rule's texts read as ``roles.NAME`` (and its owners, senders)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from notifications.recipients import Recipient, Resolution, Skipped, resolve, resolve_role
+from notifications.recipients import Directory, Recipient, Resolution, Resolver, Skipped, resolve
 from notifications.rendering import render_email, render_text
 from rules.expressions import ExpressionError
 from rules.model import ActionSpec, RecipientRef, Rule, RuleSet, Timer
@@ -51,6 +51,7 @@ class Notice:
 class Plan:
     actions: list[PlannedAction] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    turns: dict[str, str] = field(default_factory=dict)  # round-robin team -> member whose turn was taken
 
 
 def record_key(stream: str, record_id: str) -> str:
@@ -65,10 +66,8 @@ def _addresses(refs: list[RecipientRef], context: Mapping[str, Any]) -> list[str
     return out
 
 
-def _resolve_refs(
-    refs: list[RecipientRef], ruleset: RuleSet, record: Mapping[str, Any], ctx: Mapping[str, Any]
-) -> Resolution:
-    return resolve([r.role for r in refs if r.role], ruleset.roles, record, _addresses(refs, ctx))
+def _resolve_refs(refs: list[RecipientRef], resolver: Resolver, ctx: Mapping[str, Any]) -> Resolution:
+    return resolve(resolver, [r.role for r in refs if r.role], _addresses(refs, ctx))
 
 
 def _due(timer: Timer, record: Mapping[str, Any], now: datetime, zone: ZoneInfo) -> dict[str, str]:
@@ -86,6 +85,7 @@ def plan_firing(
     context: Mapping[str, Any],
     occurrence: str,
     now: datetime,
+    directory: Directory | None = None,
 ) -> Plan:
     """The actions of ``rule`` firing once on ``record``; raises ``ExpressionError`` if any text fails."""
     stream = rule.stream
@@ -95,23 +95,26 @@ def plan_firing(
     plan = Plan()
 
     # Resolve every email's recipients first, so later texts (a Chatter post) can name who was alerted.
+    resolver = Resolver(ruleset.roles, record, directory or Directory())
     resolutions: dict[str, tuple[Resolution, Resolution]] = {}
     alerted = Resolution()
     for spec in rule.actions:
         if spec.kind in ("send_email", "notify"):
-            to = _resolve_refs(spec.params["to"], ruleset, record, context)
-            cc = _resolve_refs(spec.params["cc"], ruleset, record, context)
+            to = _resolve_refs(spec.params["to"], resolver, context)
+            cc = _resolve_refs(spec.params["cc"], resolver, context)
             resolutions[spec.id] = (to, cc)
             for person in to.recipients + cc.recipients:
                 alerted.add(person)
             for skipped in to.skipped + cc.skipped:
                 if skipped not in alerted.skipped:
                     alerted.skipped.append(skipped)
+    people = {name: resolver.first(name) for name in rule.context_roles}
     ctx = {
         **context,
         "rule": rule.id,
         "recipients": [r.as_dict() for r in alerted.recipients],
         "skipped": [s.as_dict() for s in alerted.skipped],
+        "roles": {name: p.as_dict() if isinstance(p, Recipient) else None for name, p in people.items()},
     }
     for skipped in alerted.skipped:
         plan.notices.append(Notice(rule.id, "skipped_recipient", f"{skipped.role}: {skipped.reason}"))
@@ -137,7 +140,7 @@ def plan_firing(
             to, cc = resolutions[spec.id]
             sender = None
             if params.get("sender"):
-                sender_res = _resolve_refs(params["sender"], ruleset, record, ctx)
+                sender_res = _resolve_refs(params["sender"], resolver, ctx)
                 sender = sender_res.recipients[0].as_dict() if sender_res.recipients else None
             cc_list = [
                 c.as_dict() for c in cc.recipients if c.identity not in {t.identity for t in to.recipients}
@@ -174,7 +177,7 @@ def plan_firing(
             if params.get("due") is not None:
                 payload.update(_due(params["due"], record, now, ruleset.timezone))
             if "owner" in params:
-                owner = resolve_role(ruleset.roles[params["owner"]], record)
+                owner = resolver.first(params["owner"])
                 if isinstance(owner, Recipient):
                     payload["owner"] = owner.as_dict()
                 else:
@@ -185,7 +188,7 @@ def plan_firing(
         elif spec.kind == "create_ticket":
             owner_dict = None
             if "owner" in params:
-                owner = resolve_role(ruleset.roles[params["owner"]], record)
+                owner = resolver.first(params["owner"])
                 if isinstance(owner, Skipped):
                     plan.notices.append(
                         Notice(rule.id, "skipped_recipient", f"ticket owner {owner.role}: {owner.reason}")
@@ -213,4 +216,5 @@ def plan_firing(
                     "fields": {k: render_text(v, ctx) for k, v in params["fields"].items()},
                 },
             )
+    plan.turns = dict(resolver.turns)
     return plan

@@ -150,8 +150,10 @@ class CalendarSettings(Strict):
 
 
 class RoleSettings(Strict):
-    """A named recipient: taken from a record (``email`` path, optional ``id``/``name``/``active`` paths)
-    or a fixed ``address``."""
+    """A named recipient. One of: a person found through a record's fields (``email`` path, optional
+    ``id``/``name``/``active`` paths); a fixed ``address``; every member of a CRM ``team``; the next
+    member of a team in turn (``round_robin``); or the first of other roles that finds someone
+    (``first_of``)."""
 
     source: str | None = None
     email: str | None = None
@@ -159,14 +161,33 @@ class RoleSettings(Strict):
     name: str | None = None
     active: str | None = None
     address: str | None = None
+    team: str | None = None
+    round_robin: str | None = None
+    first_of: list[str] | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _one_kind(self) -> RoleSettings:
-        if self.address is not None:
-            if any(v is not None for v in (self.source, self.email, self.id, self.active)):
-                raise ValueError("a fixed address role takes only address (and name)")
-        elif self.email is None or self.source is None:
-            raise ValueError("a role needs source and email (a field path), or a fixed address")
+        kinds = [
+            k for k in ("email", "address", "team", "round_robin", "first_of") if getattr(self, k) is not None
+        ]
+        if len(kinds) != 1:
+            raise ValueError(
+                "a role is exactly one of: email (a field path, with source), address, team, round_robin, first_of"
+                + (f"; this one has {', '.join(kinds)}" if kinds else "")
+            )
+        (kind,) = kinds
+        if kind == "email" and self.source is None:
+            raise ValueError("a role found through a record's fields needs its source")
+        if kind in ("team", "round_robin") and self.source is None:
+            raise ValueError(f"a {kind} role needs its source (the CRM whose teams it reads)")
+        extra = {"id", "active"} if kind != "email" else set()
+        if kind in ("address", "first_of"):
+            extra |= {"source"}
+        if kind != "email" and kind != "address":
+            extra |= {"name"}
+        given = sorted(k for k in extra if getattr(self, k) is not None)
+        if given:
+            raise ValueError(f"a {kind} role does not take {', '.join(given)}")
         return self
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from notifications.delivery import DeliveryReport, deliver_owed
+from notifications.recipients import Directory
 from rules.evaluate import History, evaluate
 from rules.model import RuleSet, Stream
 from rules.planner import PlannedAction, record_key
@@ -73,10 +74,12 @@ class Engine:
         self.connectors = connectors
         self.rules_clock = rules_clock
         self.wall_clock = wall_clock
+        self._teams: dict[str, Mapping[str, Sequence[Mapping[str, Any]]]] = {}
 
     def run_cycle(self, deliver: bool = True, mode: str = "once") -> CycleReport:
         now = self.rules_clock()
         report = CycleReport(rules_now=now)
+        self._teams = {}  # team membership is read afresh each cycle
         with self.store.transaction() as state:
             run_id = state.start_run(self.wall_clock(), mode, now)
         status, error = "failed", None
@@ -99,6 +102,31 @@ class Engine:
                     run_id, self.wall_clock(), status, report.summary(), error or "; ".join(report.errors)
                 )
         return report
+
+    # -- people: teams and round-robin turns ----------------------------------------------------
+
+    def _directory(self, crm: str, state: State) -> Directory:
+        """The CRM's teams (read once per cycle, only when a rule uses team roles) and whose turn is next."""
+        roles = [r for r in self.ruleset.roles.values() if r.source and r.source.startswith(f"{crm}.")]
+        if not any(r.team or r.round_robin for r in roles):
+            return Directory()
+        if crm not in self._teams:
+            connector = self.connectors.get(crm)
+            self._teams[crm] = connector.directory() if connector is not None else {}
+        teams = self._teams[crm]
+        turns = {
+            r.round_robin: member
+            for r in roles
+            if r.round_robin
+            and (member := state.next_in_turn(r.round_robin, teams.get(r.round_robin, ()))) is not None
+        }
+        return Directory(teams=teams, next_in_turn=turns)
+
+    def _take_turns(self, crm: str, state: State, turns: Mapping[str, str]) -> Directory | None:
+        """Record the round-robin turns a record's firings took; the next record sees the next member."""
+        for team, member_id in turns.items():
+            state.take_turn(team, member_id, self.wall_clock())
+        return self._directory(crm, state) if turns else None
 
     # -- polling ---------------------------------------------------------------------------------
 
@@ -130,10 +158,12 @@ class Engine:
             keys = list(by_key)
             rows = state.records(keys)
             outcomes = state.outcomes(keys)
+            directory = self._directory(stream.crm, state)
             for key, record in by_key.items():
                 row = rows.get(key)
                 history = State.history(row, outcomes[key])
-                evaluation = evaluate(self.ruleset, stream, record, history, now)
+                evaluation = evaluate(self.ruleset, stream, record, history, now, directory)
+                directory = self._take_turns(stream.crm, state, evaluation.turns) or directory
                 record_id = str(record[stream.id_field])
                 row = state.save_snapshot(stream.name, key, record_id, record, self.wall_clock(), row)
                 if evaluation.rejection is not None:
@@ -163,15 +193,23 @@ class Engine:
                 assert last.next_due is not None
                 position = (last.next_due, last.key)
                 outcomes = state.outcomes([row.key for row in rows])
+                directories: dict[str, Directory] = {}
                 for row in rows:
                     stream = self.ruleset.streams.get(row.stream)
                     if stream is None:
                         row.next_due = None  # the stream was removed from the config
                         continue
+                    if stream.crm not in directories:
+                        directories[stream.crm] = self._directory(stream.crm, state)
                     history = History(
                         row.first_seen, row.previous, State.history(row, outcomes[row.key]).outcomes
                     )
-                    evaluation = evaluate(self.ruleset, stream, row.snapshot, history, now)
+                    evaluation = evaluate(
+                        self.ruleset, stream, row.snapshot, history, now, directories[stream.crm]
+                    )
+                    taken = self._take_turns(stream.crm, state, evaluation.turns)
+                    if taken is not None:
+                        directories[stream.crm] = taken
                     if evaluation.rejection is not None:
                         row.next_due = None
                         continue

@@ -29,6 +29,7 @@ class FakeCRM:
     fail_next: list[DeliveryResult | Exception] = field(default_factory=list)
     poll_error: Exception | None = None
     budget_left: int | None = None
+    teams: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     # -- seeding -----------------------------------------------------------------------------------
 
@@ -96,6 +97,9 @@ class FakeCRM:
             self.writes[action.external_id] = {"kind": action.kind, **action.payload}  # upsert: never twice
             results.append(DeliveryResult.delivered(action.key, f"crm-{len(self.writes)}"))
         return results
+
+    def directory(self) -> dict[str, list[dict[str, Any]]]:
+        return self.teams
 
     def close(self) -> None:
         pass

@@ -7,7 +7,7 @@ store: the engine commits each page with its cursor, and delivery records each r
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal, Protocol
@@ -84,6 +84,10 @@ class Connector(Protocol):
 
     def deliver(self, actions: Sequence[OwedAction]) -> list[DeliveryResult]:
         """Carry out a batch of actions; one result per action."""
+        ...
+
+    def directory(self) -> Mapping[str, Sequence[Mapping[str, Any]]]:
+        """The CRM's teams: ``{team name: [{id, email, name, ...}]}`` in a stable order ({} if none)."""
         ...
 
     def close(self) -> None: ...

@@ -7,7 +7,7 @@ fetched it are written in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +23,7 @@ from sync.store.tables import (
     LedgerAction,
     NoticeRow,
     Rejection,
+    Rotation,
     RuleOutcome,
     RunRow,
     StreamCursor,
@@ -331,6 +332,27 @@ class State:
             self.session.add(row)
             count += 1
         return count
+
+    # -- round robin -----------------------------------------------------------------------------
+
+    def next_in_turn(self, team: str, members: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+        """The member after the one whose turn was taken last (members in their stable order)."""
+        if not members:
+            return None
+        row = self.session.get(Rotation, team)
+        if row is None:
+            return members[0]
+        ids = [str(m.get("id")) for m in members]
+        if row.last_member_id in ids:
+            return members[(ids.index(row.last_member_id) + 1) % len(members)]
+        return members[0]
+
+    def take_turn(self, team: str, member_id: str, now: datetime) -> None:
+        row = self.session.get(Rotation, team) or Rotation(team=team, last_member_id=member_id)
+        row.last_member_id = member_id
+        row.turns += 1
+        row.updated_at = now
+        self.session.add(row)
 
     # -- runs ------------------------------------------------------------------------------------
 

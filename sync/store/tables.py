@@ -139,3 +139,13 @@ class RunRow(SQLModel, table=True):
     rules_now: datetime = _time()
     summary: Any = _json()
     error: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+
+
+class Rotation(SQLModel, table=True):
+    """Round-robin state of one team: whose turn was taken last, and how many turns in all."""
+
+    __tablename__ = "rotations"
+    team: str = Field(primary_key=True, max_length=200)
+    last_member_id: str = Field(max_length=100)
+    turns: int = 0
+    updated_at: datetime = _time()

@@ -123,7 +123,11 @@ def test_a_call_logged_on_a_crm_sync_ticket_re_emits_its_submission(
         "tickets", {"subject": "not ours", "hs_pipeline_stage": "1"}, [("feedback_submissions", other)]
     )
     first = list(connector.poll(stream, None))
-    assert [r["ticket"] for r in all_records(first)] == [{"id": ticket.crm_id, "calls_logged": 0}, None]
+    owner = {"id": analyst["id"], **{k: analyst[k] for k in ("email", "firstName", "lastName")}}
+    assert [r["ticket"] for r in all_records(first)] == [
+        {"id": ticket.crm_id, "calls_logged": 0, "owner": owner},
+        None,
+    ]
     cursor = {
         **first[-1].cursor,
         "modified": "2026-03-02T09:00:00.000Z",
@@ -140,7 +144,7 @@ def test_a_call_logged_on_a_crm_sync_ticket_re_emits_its_submission(
 
     [record] = all_records(pages)
     assert record["id"] == sid
-    assert record["ticket"] == {"id": ticket.crm_id, "calls_logged": 1}
+    assert record["ticket"] == {"id": ticket.crm_id, "calls_logged": 1, "owner": owner}
     assert record["analyst"]["id"] == analyst["id"]
     assert all_records(connector.poll(stream, pages[-1].cursor)) == [
         record

@@ -53,5 +53,23 @@ class HubSpotConnector:
         self.client.pacer.reset_budget()
         return self.deliverer.deliver(actions)
 
+    def directory(self) -> dict[str, list[dict[str, Any]]]:
+        """Teams and their members (active owners, by owner id), for team and round-robin roles."""
+        teams: dict[str, list[dict[str, Any]]] = {}
+        owners = sorted(self.lookups.owners().values(), key=lambda o: (len(str(o["id"])), str(o["id"])))
+        for owner in owners:
+            first, last = owner.get("firstName"), owner.get("lastName")
+            member = {
+                "id": str(owner["id"]),
+                "email": owner.get("email"),
+                "firstName": first,
+                "lastName": last,
+                "name": " ".join(p for p in (first, last) if p) or None,
+                "active": not owner.get("archived", False),
+            }
+            for team in owner.get("teams") or []:
+                teams.setdefault(str(team["name"]), []).append(member)
+        return teams
+
     def close(self) -> None:
         self.client.close()

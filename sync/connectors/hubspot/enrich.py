@@ -46,11 +46,13 @@ class RecordShape:
         levels: dict[str, list[str]] = {"": [], "contact": [], "company": [], "analyst": [], "ticket": []}
         for path in stream.fields:
             head, _, rest = path.rpartition(".")
+            if head == "ticket.owner" and rest in ANALYST_FIELDS:
+                continue  # the ticket's owner has the analyst's fields
             if head not in levels or (head == "ticket" and rest not in TICKET_FIELDS):
                 raise ValueError(
                     f"stream {stream.name}: field {path!r} is not available; HubSpot records have submission "
                     f"properties and contact.*, company.*, analyst.* ({', '.join(ANALYST_FIELDS)}) and "
-                    "ticket.id / ticket.calls_logged"
+                    "ticket.id / ticket.calls_logged / ticket.owner.* (as analyst.*)"
                 )
             if rest != "id" and head != "ticket":
                 levels[head].append(rest)
@@ -92,15 +94,22 @@ class Enricher:
                     **{name: props.get(name) for name in shape.submission},
                     "contact": _object(contact, shape.contact),
                     "company": _object(company, shape.company),
-                    "analyst": {"id": str(owner["id"]), **{k: owner.get(k) for k in shape.analyst}}
-                    if owner
-                    else None,
-                    "ticket": {"id": ticket_id, "calls_logged": calls.get(ticket_id, 0)}
+                    "analyst": _owner(owner, shape.analyst),
+                    "ticket": {
+                        "id": ticket_id,
+                        "calls_logged": calls.get(ticket_id, 0),
+                        "owner": _owner(self.lookups.ticket_owner(ticket_id), shape.analyst),
+                    }
                     if ticket_id
                     else None,
                 }
             )
         return records
+
+
+def _owner(owner: dict[str, Any] | None, fields: Sequence[str]) -> dict[str, Any] | None:
+    """An owner as records carry it: ``{id, email, firstName, lastName, ...}``."""
+    return {"id": str(owner["id"]), **{k: owner.get(k) for k in fields}} if owner else None
 
 
 def _object(found: dict[str, Any] | None, properties: Sequence[str]) -> dict[str, Any] | None:

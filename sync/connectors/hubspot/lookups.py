@@ -14,6 +14,7 @@ from .api import HubSpotApi
 
 SUBMISSIONS = "feedback_submissions"
 KEY_PROPERTY = "crm_sync_key"  # unique ticket property holding the create_ticket action's external id
+OWNER_PROPERTY = "hubspot_owner_id"
 
 
 def _ids(targets: list[dict[str, Any]]) -> list[str]:
@@ -26,10 +27,12 @@ class Lookups:
     def __init__(self, api: HubSpotApi) -> None:
         self.api = api
         self._owners: dict[str, dict[str, Any]] | None = None
+        self._ticket_owners: dict[str, str | None] = {}
 
     def forget(self) -> None:
-        """Drop cached reference data (owners): called once per poll."""
+        """Drop cached reference data (owners, ticket owners): called once per poll."""
         self._owners = None
+        self._ticket_owners = {}
 
     def owners(self) -> dict[str, dict[str, Any]]:
         """Active owners by owner id (read once per poll)."""
@@ -62,9 +65,17 @@ class Lookups:
         return found
 
     def keyed_tickets(self, ticket_ids: Iterable[str]) -> set[str]:
-        """Those of ``ticket_ids`` that crm-sync created (they carry a ``crm_sync_key``)."""
-        tickets = self.api.read("tickets", ticket_ids, [KEY_PROPERTY])
-        return {tid for tid, ticket in tickets.items() if ticket["properties"].get(KEY_PROPERTY)}
+        """Those of ``ticket_ids`` that crm-sync created (they carry a ``crm_sync_key``); remembers their
+        owners for :meth:`ticket_owner`."""
+        tickets = self.api.read("tickets", ticket_ids, [KEY_PROPERTY, OWNER_PROPERTY])
+        ours = {tid: ticket for tid, ticket in tickets.items() if ticket["properties"].get(KEY_PROPERTY)}
+        self._ticket_owners.update({tid: t["properties"].get(OWNER_PROPERTY) for tid, t in ours.items()})
+        return set(ours)
+
+    def ticket_owner(self, ticket_id: str) -> dict[str, Any] | None:
+        """The owner a crm-sync ticket is assigned to now (read with the ticket), if any."""
+        owner_id = self._ticket_owners.get(ticket_id)
+        return self.owners().get(str(owner_id)) if owner_id else None
 
     def tickets(self, submission_ids: Iterable[str]) -> dict[str, str]:
         """``{submission id: ticket id}`` for the crm-sync ticket of each submission (the oldest, if several)."""

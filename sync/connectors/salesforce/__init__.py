@@ -26,6 +26,10 @@ class SalesforceConnector:
     def deliver(self, actions: Sequence[OwedAction]) -> list[DeliveryResult]:
         return self.writer.deliver(actions)
 
+    def directory(self) -> dict[str, list[dict[str, Any]]]:
+        """No team roles on Salesforce: recipients come through the record's relationships."""
+        return {}
+
     def close(self) -> None:
         self.client.close()
 
