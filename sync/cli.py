@@ -55,6 +55,16 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="machine-readable output")
     retry = sub.add_parser("retry", parents=[common], help="re-queue retrying actions now")
     retry.add_argument("--dead", action="store_true", help="also re-queue dead actions")
+    report = sub.add_parser("report", parents=[common], help="reports from the stored records")
+    report.add_argument("kind", choices=["nps"], help="nps: % promoters minus % detractors")
+    report.add_argument("--since", help="first day (YYYY-MM-DD, in the config's time zone) or date-time")
+    report.add_argument("--until", help="last day, inclusive (or a date-time, exclusive)")
+    report.add_argument("--by", choices=["company", "survey"], help="one row per company or survey")
+    report.add_argument("--period", choices=["day", "week", "month", "year", "all"], default="month")
+    report.add_argument(
+        "--stream", default="hubspot.nps", help="the stream of NPS responses (default hubspot.nps)"
+    )
+    report.add_argument("--json", action="store_true", help="machine-readable output")
     sandbox = sub.add_parser("sandbox", help="local Salesforce and HubSpot emulators")
     sandbox.add_argument("sandbox_args", nargs=argparse.REMAINDER, help="serve [--host H] [--port P] ...")
     return parser
@@ -134,6 +144,34 @@ def _cmd_retry(config: Path, dead: bool) -> int:
     return EXIT_OK
 
 
+def _cmd_report(config: Path, args: argparse.Namespace) -> int:
+    from sync.reports import format_report, nps_report, parse_day
+
+    ruleset = load_rules(config)
+    if args.stream not in ruleset.streams:
+        print(
+            f"crm-sync: unknown stream {args.stream!r} (known: {', '.join(ruleset.streams)})", file=sys.stderr
+        )
+        return EXIT_USAGE
+    try:
+        since = parse_day(args.since, ruleset.timezone) if args.since else None
+        until = parse_day(args.until, ruleset.timezone, end=True) if args.until else None
+    except ValueError as exc:
+        print(f"crm-sync: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    store = open_store(ruleset)
+    try:
+        with store.transaction() as state:
+            records = state.live_records(args.stream)
+    finally:
+        store.close()
+    rows = nps_report(
+        records, since=since, until=until, period=args.period, by=args.by, zone=ruleset.timezone
+    )
+    print(json.dumps([r.as_dict() for r in rows], indent=2) if args.json else format_report(rows))
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     verbosity = getattr(args, "verbose", 0) or 0
@@ -165,6 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_status(config, args.json)
         if args.command == "retry":
             return _cmd_retry(config, args.dead)
+        if args.command == "report":
+            return _cmd_report(config, args)
     except ConfigErrors as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)

@@ -170,6 +170,16 @@ class State:
         self.session.add(row)
         return self.add_actions(evaluation.actions, recorded_at)
 
+    def live_records(self, stream: str) -> list[tuple[Any, datetime]]:
+        """``(snapshot, first seen)`` of every live, unrejected record of a stream (for reports)."""
+        rejected = select(Rejection.record_key).where(Rejection.stream == stream)
+        query = select(TrackedRecord.snapshot, TrackedRecord.first_seen).where(
+            TrackedRecord.stream == stream,
+            col(TrackedRecord.deleted_at).is_(None),
+            col(TrackedRecord.key).not_in(rejected),
+        )
+        return [(snapshot, first_seen) for snapshot, first_seen in self.session.exec(query).all()]
+
     def due_records(
         self, now: datetime, after: tuple[datetime, str] | None, limit: int
     ) -> list[TrackedRecord]:

@@ -225,3 +225,24 @@ def test_a_logged_call_cancels_the_escalation(world: World) -> None:
     world.cycle()
     assert world.emails("Escalation") == []
     assert not [t for t in world.tasks() if t["properties"]["hs_task_subject"].startswith("Second call")]
+
+
+def test_report_nps_from_the_stored_responses(
+    world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from sync.cli import main
+
+    analyst = world.portal.analyst()
+    for value in ("10", "9", "8", "3", "N/A"):
+        world.portal.submission(world.portal.customer(analyst), value)
+    world.cycle()
+    monkeypatch.setenv("CRM_SYNC_DATABASE_URL", f"sqlite:///{tmp_path / 'state.db'}")
+    config = str(Path(__file__).resolve().parents[2] / "config.yaml")
+    assert main(["report", "nps", "--period", "all", "--json", "-c", config]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert (row["promoters"], row["passives"], row["detractors"], row["responses"]) == (2, 1, 1, 4)
+    assert row["nps"] == 25.0
+    assert main(["report", "nps", "--by", "company", "-c", config]) == 0
+    assert "Client" in capsys.readouterr().out

@@ -148,7 +148,7 @@ def test_membership_and_blank_agree_with_python(record: dict[str, object], key: 
     assert member.test(context) == (value in ("Green", "Red"))
 
 
-@given(st.integers(-10**6, 10**6), st.integers(-10**6, 10**6))
+@given(st.integers(-(10**6), 10**6), st.integers(-(10**6), 10**6))
 def test_integer_comparisons_match_python(a: int, b: int) -> None:
     context = {"record": {"x": str(a), "y": b}}
     assert compile_expression(ENV, "(record.x | to_int) < record.y").test(context) == (a < b)

@@ -176,9 +176,11 @@ def _rsa_pair() -> tuple[str, str]:
     private = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return private, public
 
 
@@ -187,7 +189,9 @@ def test_jwt_bearer_login_signs_as_the_integration_user(org: Org) -> None:
 
     private, public = _rsa_pair()
     org.sf.settings.jwt_public_key_pem = public
-    org.sf.insert("User", {"Username": "integration@org.test", "LastName": "Integration", "Email": "i@org.test"})
+    org.sf.insert(
+        "User", {"Username": "integration@org.test", "LastName": "Integration", "Email": "i@org.test"}
+    )
     assert org.ruleset.settings.salesforce is not None
     settings = org.ruleset.settings.salesforce.model_copy(
         update={"auth": "jwt", "username": "integration@org.test", "private_key": private}
