@@ -37,7 +37,11 @@ def _by_path(requests: list[dict[str, object]]) -> Counter[str]:
     counts: Counter[str] = Counter()
     for request in requests:
         path = str(request["path"]).split("/services/data/")[-1]
-        path = "query (nextRecordsUrl)" if path.count("/") >= 2 and path.startswith("v") and "/query/" in path else path
+        path = (
+            "query (nextRecordsUrl)"
+            if path.count("/") >= 2 and path.startswith("v") and "/query/" in path
+            else path
+        )
         counts[f"{request['method']} {path.split('/', 1)[-1] if path.startswith('v') else path}"] += 1
     return counts
 
@@ -53,17 +57,24 @@ def main(n: int = 1000) -> None:
         HUBSPOT_ACCESS_TOKEN="unused",
     )
     ruleset = load_rules(Path(__file__).resolve().parents[1] / "config.yaml")
-    ruleset = type(ruleset)(**{**ruleset.__dict__, "rules": tuple(r for r in ruleset.rules if r.stream.crm == "salesforce")})
+    ruleset = type(ruleset)(
+        **{**ruleset.__dict__, "rules": tuple(r for r in ruleset.rules if r.stream.crm == "salesforce")}
+    )
     people, refs = seed_people(sandbox.salesforce)
     for i in range(n):
         insert_sli(sandbox.salesforce, refs, now, people.submitter, Name=f"Client {i} - No Call No Show")
-    with tempfile.TemporaryDirectory() as tmp, responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        responses.RequestsMock(assert_all_requests_are_fired=False) as rsps,
+    ):
         mount(sandbox, rsps, BASE_URL)
         assert ruleset.settings.salesforce is not None
         connector = SalesforceConnector(SalesforceClient(ruleset.settings.salesforce, lambda: now))
         store = Store(create_store_engine(f"sqlite:///{tmp}/bench.db"))
         store.migrate()
-        engine = Engine(ruleset, store, {"salesforce": connector}, rules_clock=lambda: now, wall_clock=lambda: now)
+        engine = Engine(
+            ruleset, store, {"salesforce": connector}, rules_clock=lambda: now, wall_clock=lambda: now
+        )
         tracemalloc.start()
         started = time.perf_counter()
         report = engine.run_cycle()
@@ -75,7 +86,9 @@ def main(n: int = 1000) -> None:
         second = sandbox.requests()[len(first) :]
         store.close()
     print(f"{n} new SLIs: {len(report.planned)} actions planned, delivery {report.delivery.summary()}")
-    print(f"first cycle: {len(first)} API requests in {elapsed:.1f}s (peak Python memory {peak / 2**20:.0f} MiB)")
+    print(
+        f"first cycle: {len(first)} API requests in {elapsed:.1f}s (peak Python memory {peak / 2**20:.0f} MiB)"
+    )
     for path, count in sorted(_by_path(first).items()):
         print(f"  {count:5d}  {path}")
     print(f"second cycle (nothing new): {len(second)} API requests")

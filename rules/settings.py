@@ -129,7 +129,7 @@ class DeliverySettings(Strict):
     max_attempts: int = Field(default=8, ge=1, le=100)
     backoff: DurationField = Duration(seconds=60)
     max_backoff: DurationField = Duration(seconds=3600)
-    batch_size: int = Field(default=200, ge=1, le=1000)
+    batch_size: int = Field(default=1000, ge=1, le=5000)
 
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]

@@ -26,6 +26,7 @@ def test_the_nps_detractor_process(
     tmp_path: Path,
 ) -> None:
     analyst = portal.analyst()
+    hubspot.seed_owner("manager@example.com", "Mia", "Manager", ["Customer Success Managers"])
     called, silent, quiet = (
         portal.submission(portal.customer(analyst), score, modified=T0) for score in (2, 4, 6)
     )
@@ -43,7 +44,8 @@ def test_the_nps_detractor_process(
     sent = sandbox_server.sandbox.emails()
     assert Counter(e["subject"] for e in sent) == {
         "Following up on your feedback": 3,
-        **{f"NPS detractor ticket needs follow-up: score {score}": 1 for score in (2, 4, 6)},
+        # to the Customer Success Managers team (one member here) and the Customer Success lead
+        **{f"NPS detractor ticket needs follow-up: score {score}": 2 for score in (2, 4, 6)},
     }
     assert len(hubspot.objects("emails")) == 3  # the customer emails, logged on their tickets
     ticket_of = {t["properties"]["nps_score"]: t["id"] for t in tickets.values()}

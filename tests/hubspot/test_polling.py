@@ -39,6 +39,8 @@ def test_records_carry_contact_company_analyst_and_ticket(
         "hs_content": "Billing is slow",
         "hs_submission_timestamp": "2026-03-02T09:00:00.000Z",
         "hs_contact_id": contact["id"],
+        "hs_survey_id": None,
+        "hs_survey_name": None,
         "hs_lastmodifieddate": "2026-03-02T09:00:00.000Z",
         "contact": {
             "id": contact["id"],
