@@ -2,7 +2,8 @@
 
 Delivered actions keep the CRM id they created; a failed one is retried with exponential backoff until
 ``delivery.max_attempts``, then marked dead with its last error (``crm-sync retry --dead`` re-queues
-it); a deferred one (API budget spent) is left owed without counting an attempt.
+it); a deferred one (an API budget or a daily email allowance is spent) stays owed, without counting an
+attempt, and is offered again after ``retry_after`` (or ``delivery.backoff``).
 """
 
 from __future__ import annotations
@@ -49,7 +50,9 @@ def record_result(
         row.attempts += 1
         row.last_error = None
     elif result.status == "deferred":
+        # Not attempted: no attempt is counted, but the action waits before it is offered again.
         row.last_error = result.error
+        row.next_attempt_at = now + (result.retry_after or settings.backoff.total)
     else:
         row.attempts += 1
         row.last_error = (result.error or "unknown error")[:4000]
@@ -78,15 +81,16 @@ def deliver_owed(
                 batch = [_owed(row) for row in state.owed(target, now, settings.batch_size)]
             if not batch:
                 break
+            exhausted = False
             try:
                 results = connector.deliver(batch)
             except BudgetExhausted as exc:
-                results = [DeliveryResult.deferred(a.key, f"API budget: {exc}") for a in batch]
+                exhausted = True
+                results = [DeliveryResult.deferred(a.key, f"API budget: {exc}", exc.retry_after) for a in batch]
             except Exception as exc:  # an adapter bug or transport failure must not lose the batch
                 log.warning("delivery to %s failed: %s", target, exc)
                 results = [DeliveryResult.failed(a.key, f"{type(exc).__name__}: {exc}") for a in batch]
             by_key = {r.key: r for r in results}
-            deferred = False
             with store.transaction() as state:
                 rows = state.actions([action.key for action in batch])
                 for action in batch:
@@ -99,9 +103,8 @@ def deliver_owed(
                     status = record_result(row, result, clock(), settings)
                     state.session.add(row)
                     report.counts[status] += 1
-                    deferred = deferred or status == "deferred"
                     if status in ("dead", "retrying") and len(report.errors) < 100:
                         report.errors.append(f"{action.key}: {result.error}")
-            if deferred:
-                break
+            if exhausted:
+                break  # the CRM's whole API budget is spent: nothing else can go this cycle
     return report

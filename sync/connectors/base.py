@@ -58,8 +58,8 @@ class DeliveryResult:
         return cls(key, "failed", error=error, retryable=retryable, retry_after=retry_after)
 
     @classmethod
-    def deferred(cls, key: str, reason: str) -> DeliveryResult:
-        return cls(key, "deferred", error=reason)
+    def deferred(cls, key: str, reason: str, retry_after: timedelta | None = None) -> DeliveryResult:
+        return cls(key, "deferred", error=reason, retry_after=retry_after)
 
 
 class ConnectorError(Exception):

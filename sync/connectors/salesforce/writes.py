@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from datetime import timedelta
 from typing import Any
 
 from simple_salesforce import Salesforce
@@ -24,6 +25,7 @@ from sync.connectors.salesforce.client import RETRYABLE_CODES, SalesforceClient
 from sync.connectors.salesforce.polling import soql_string
 
 COLLECTION_LIMIT = 200
+EMAIL_LIMIT_WAIT = timedelta(hours=1)  # the SingleEmail allowance is daily: look again in an hour
 TASK_KEY_FIELD = "Crm_Sync_Key__c"
 
 
@@ -210,7 +212,11 @@ class SalesforceWriter:
         already = self._logged_emails([a for a in actions if a.attempts > 0])
         results = [DeliveryResult.delivered(a.key, already[a.key]) for a in actions if a.key in already]
         todo = [a for a in actions if a.key not in already]
+        limit: str | None = None
         for batch in chunks(todo, self.client.settings.email_batch_size):
+            if limit is not None:  # the org's daily email allowance is spent: do not ask again today
+                results += [DeliveryResult.deferred(a.key, limit, EMAIL_LIMIT_WAIT) for a in batch]
+                continue
             body = {"inputs": [self._email_input(a) for a in batch]}
             response = self._restful("actions/standard/emailSimple", "POST", body)
             for action, item in zip(batch, response, strict=True):
@@ -221,7 +227,8 @@ class SalesforceWriter:
                 codes = {e.get("statusCode") for e in errors}
                 message = "; ".join(f"{e.get('statusCode')}: {e.get('message')}" for e in errors)
                 if codes & {"SINGLE_EMAIL_LIMIT_EXCEEDED", "LIMIT_EXCEEDED"}:
-                    results.append(DeliveryResult.deferred(action.key, message))
+                    limit = message
+                    results.append(DeliveryResult.deferred(action.key, message, EMAIL_LIMIT_WAIT))
                 else:
                     results.append(
                         DeliveryResult.failed(action.key, message, retryable=bool(codes & RETRYABLE_CODES))
