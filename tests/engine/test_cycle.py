@@ -194,7 +194,9 @@ def test_a_spent_api_budget_defers_without_spending_attempts(h: Harness) -> None
     h.clock.advance(minutes=1)
     assert h.cycle().delivery.counts == {"deferred": 1}
     h.crm.budget_left = None
-    assert h.cycle().delivery.counts == {}  # a deferred action waits delivery.backoff before it is offered again
+    assert (
+        h.cycle().delivery.counts == {}
+    )  # a deferred action waits delivery.backoff before it is offered again
     h.clock.advance(minutes=1)
     assert h.cycle().delivery.counts["delivered"] == 1
     assert len(h.crm.writes) == 2

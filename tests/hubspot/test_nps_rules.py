@@ -139,8 +139,12 @@ def test_detractor_ticket_intro_email_notification_and_call_task(world: World) -
     (person,) = [c for c in world.hs.objects("contacts") if c["id"] == contact]
     assert intro["to"] == [person["properties"]["email"]]
     assert "I am Ana" in intro["body"]
-    notified = {a for e in world.emails("NPS detractor ticket needs follow-up") for a in e["to"]}
+    notifications = world.emails("NPS detractor ticket needs follow-up")
+    notified = {a for e in notifications for a in e["to"]}
     assert notified == {m["email"] for m in managers + bpas} | {"customer-success-lead@example.com"}
+    body = notifications[0]["body"]
+    assert "Score:   3" in body and "Claims are denied too often" in body
+    assert f"/record/0-1/{contact}" in body  # the link to the contact, beside whom the ticket shows
     (task,) = world.tasks()
     assert task["properties"]["hs_task_type"] == "CALL"
     assert task["properties"]["hubspot_owner_id"] == str(analyst["id"])
