@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from sandbox.salesforce.testing import rsa_key_pair
 from sync.connectors.base import BudgetExhausted, ConnectorError, OwedAction
 from tests.salesforce.conftest import Org
 from tests.salesforce.seed import insert_sli, seed_people
@@ -168,26 +169,10 @@ def test_unreachable_org_is_a_retryable_error(org: Org) -> None:
     assert info.value.retryable
 
 
-def _rsa_pair() -> tuple[str, str]:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
-
-
 def test_jwt_bearer_login_signs_as_the_integration_user(org: Org) -> None:
     from sync.connectors.salesforce.client import SalesforceClient
 
-    private, public = _rsa_pair()
+    private, public = rsa_key_pair()
     org.sf.settings.jwt_public_key_pem = public
     org.sf.insert(
         "User", {"Username": "integration@org.test", "LastName": "Integration", "Email": "i@org.test"}
@@ -198,7 +183,7 @@ def test_jwt_bearer_login_signs_as_the_integration_user(org: Org) -> None:
     )
     client = SalesforceClient(settings, org.clock)
     assert "DailyApiRequests" in client.call(lambda sf: sf.restful("limits"))
-    wrong, _ = _rsa_pair()
+    wrong, _ = rsa_key_pair()
     refused = SalesforceClient(settings.model_copy(update={"private_key": wrong}), org.clock)
     with pytest.raises(ConnectorError) as info:
         refused.call(lambda sf: sf.restful("limits"))

@@ -23,7 +23,7 @@ from simple_salesforce.exceptions import (
 
 from sandbox.core import Outbox, SandboxRequest
 from sandbox.salesforce import SalesforceEmulator, SalesforceSettings
-from sandbox.salesforce.testing import BASE_URL, MovableClock, ReferenceOrg, mount
+from sandbox.salesforce.testing import BASE_URL, MovableClock, ReferenceOrg, mount, rsa_key_pair
 
 SOQL = "SELECT Id FROM User"
 
@@ -110,16 +110,7 @@ def test_missing_or_unknown_token(emulator: SalesforceEmulator, authorization: s
 
 @pytest.fixture
 def key_pair() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
+    return rsa_key_pair()
 
 
 @pytest.fixture
