@@ -216,6 +216,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LockHeld as exc:
         print(f"crm-sync: {exc}; exiting", file=sys.stderr)
         return EXIT_LOCKED
+    except Exception as exc:  # the cycle failed: say so briefly (details at -v), exit 1 for cron
+        log.info("unexpected failure", exc_info=True)
+        print(
+            f"crm-sync: {args.command} failed: {type(exc).__name__}: {exc} (run with -v for details)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     return EXIT_USAGE
 
 

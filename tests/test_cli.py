@@ -149,3 +149,27 @@ def test_daemon_runs_cycles_holds_the_lock_and_stops_on_sigterm(
         _, stderr = daemon.communicate(timeout=30)
     assert daemon.returncode == 0, stderr
     assert run_cli("run", "--once", "-c", str(config), cwd=tmp_path).returncode == 0
+
+
+RULE = """
+rules:
+  - id: alert
+    source: salesforce.sli
+    actions:
+      - notify: {to: [owner], subject: "SLI {{ record.Name }}", template: alert}
+"""
+
+
+def test_an_unexpected_adapter_failure_is_exit_1_and_a_failed_run(
+    write_config: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.fakes import FakeCRM
+
+    crm = FakeCRM(poll_error=RuntimeError("the adapter has a bug"))
+    monkeypatch.setattr("sync.worker.build_connectors", lambda ruleset: {"salesforce": crm})
+    config = write_config(RULE)
+    assert main(["run", "--once", "-c", str(config)]) == 1
+    assert "run failed: RuntimeError: the adapter has a bug" in capsys.readouterr().err
+    assert main(["status", "--json", "-c", str(config)]) == 0
+    (run,) = json.loads(capsys.readouterr().out)["runs"]
+    assert run["status"] == "failed" and "the adapter has a bug" in run["error"]
