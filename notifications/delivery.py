@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from rules.settings import DeliverySettings
-from sync.connectors.base import BudgetExhausted, DeliveryResult, OwedAction
+from sync.connectors.base import CrmUnavailable, DeliveryResult, OwedAction
 from sync.store.state import Store, backoff
 
 if TYPE_CHECKING:
@@ -37,7 +37,12 @@ class DeliveryReport:
 
 def _owed(row: LedgerAction) -> OwedAction:
     record_id = row.record_key.split(":", 1)[1]
-    return OwedAction(row.key, row.external_id, row.kind, record_id, dict(row.payload or {}), row.attempts)
+    # An action retried by hand (`retry --dead`) starts its attempts afresh but keeps its last error:
+    # either means an earlier attempt may have written it.
+    tried = row.attempts > 0 or row.last_error is not None
+    return OwedAction(
+        row.key, row.external_id, row.kind, record_id, dict(row.payload or {}), row.attempts, tried
+    )
 
 
 def record_result(
@@ -84,9 +89,9 @@ def deliver_owed(
             exhausted = False
             try:
                 results = connector.deliver(batch)
-            except BudgetExhausted as exc:
+            except CrmUnavailable as exc:
                 exhausted = True
-                results = [DeliveryResult.deferred(a.key, f"API budget: {exc}", exc.retry_after) for a in batch]
+                results = [DeliveryResult.deferred(a.key, str(exc), exc.retry_after) for a in batch]
             except Exception as exc:  # an adapter bug or transport failure must not lose the batch
                 log.warning("delivery to %s failed: %s", target, exc)
                 results = [DeliveryResult.failed(a.key, f"{type(exc).__name__}: {exc}") for a in batch]
@@ -106,5 +111,5 @@ def deliver_owed(
                     if status in ("dead", "retrying") and len(report.errors) < 100:
                         report.errors.append(f"{action.key}: {result.error}")
             if exhausted:
-                break  # the CRM's whole API budget is spent: nothing else can go this cycle
+                break  # the CRM cannot be called (budget spent, access refused): nothing else goes this cycle
     return report

@@ -34,6 +34,7 @@ class OwedAction:
     record_id: str
     payload: dict[str, Any]
     attempts: int
+    tried: bool = False  # attempted before with no known outcome: check for an earlier write first
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,20 @@ class ConnectorError(Exception):
         self.retry_after = retry_after
 
 
-class BudgetExhausted(ConnectorError):
-    """The CRM's API budget is (nearly) spent: stop calling it this cycle; nothing is lost."""
+class CrmUnavailable(ConnectorError):
+    """Stop calling this CRM for the rest of the cycle; nothing is lost: what is owed stays owed,
+    without counting an attempt, and is offered again later."""
+
+
+class BudgetExhausted(CrmUnavailable):
+    """The CRM's API budget is (nearly) spent."""
+
+
+class AccessRefused(CrmUnavailable):
+    """The CRM refuses our credentials or session (a rotated secret, a deactivated integration user)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=True)
 
 
 class Connector(Protocol):

@@ -9,7 +9,7 @@ import pytest
 from rules.model import Stream
 from rules.settings import HubSpotSettings
 from sandbox.testing import SandboxHandle
-from sync.connectors.base import BudgetExhausted, ConnectorError
+from sync.connectors.base import AccessRefused, BudgetExhausted, ConnectorError
 from sync.connectors.hubspot import HubSpotConnector
 from sync.connectors.hubspot.pacing import Pacer
 from tests.hubspot.conftest import T0, FakeTime, Portal, all_records, owed
@@ -158,18 +158,18 @@ def test_a_task_create_is_not_repeated_blindly_after_a_timeout_like_failure(
     assert statuses(sandbox_server, "tasks/batch/create") == [504, 201]
 
 
-def test_a_bad_token_is_a_clear_permanent_error(
+def test_a_bad_token_stops_calls_without_losing_actions(
     make_connector: Any, settings: HubSpotSettings, stream: Stream, portal: Portal
 ) -> None:
+    """A rotated token must not turn the whole backlog dead: actions are deferred, not failed."""
     sid = portal.submission(portal.customer(), 3, modified=T0)
     connector = make_connector(settings=settings.model_copy(update={"access_token": "pat-wrong"}))
 
-    with pytest.raises(ConnectorError, match="access token") as raised:
+    with pytest.raises(AccessRefused, match="access token"):
         list(connector.poll(stream, None))
     [result] = connector.deliver([owed("notify", sid, email_payload("a@b.example"))])
 
-    assert not raised.value.retryable
-    assert result.status == "failed" and not result.retryable and "access token" in str(result.error)
+    assert result.status == "deferred" and "access token" in str(result.error)
 
 
 def test_pacing_spaces_searches_and_waits_out_a_spent_burst_window() -> None:

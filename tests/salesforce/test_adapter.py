@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from sandbox.salesforce.testing import rsa_key_pair
-from sync.connectors.base import BudgetExhausted, ConnectorError, OwedAction
+from sync.connectors.base import AccessRefused, ConnectorError, OwedAction
 from tests.salesforce.conftest import Org
 from tests.salesforce.seed import insert_sli, seed_people
 from tests.support import T0
@@ -42,17 +42,49 @@ def test_a_session_rejected_again_after_renewal_fails_cleanly_without_recursion(
     assert calls(org, "/limits") == 2
 
 
-def test_polling_stops_before_the_daily_budget_is_spent(org: Org) -> None:
+def _client(org: Org, **settings: object) -> None:
+    """Rebuild the adapter's client with other settings (the config's are frozen)."""
+    from sync.connectors.salesforce import SalesforceConnector
+    from sync.connectors.salesforce.client import SalesforceClient
+
+    assert org.ruleset.settings.salesforce is not None
+    connector = SalesforceConnector(
+        SalesforceClient(org.ruleset.settings.salesforce.model_copy(update=settings), org.clock)
+    )
+    org.connector = connector
+    org.engine.connectors = {"salesforce": connector}
+
+
+def test_calls_stop_before_the_daily_budget_is_spent_and_resume_when_it_recovers(org: Org) -> None:
     people, refs = seed_people(org.sf)
     insert_sli(org.sf, refs, T0, people.submitter)
-    org.sf.settings.daily_api_budget = 7  # max_api_usage 90%: crm-sync stops once 6.3 calls are used
+    _client(org, max_api_usage=0.5)
+    org.sf.settings.daily_api_budget = 20  # crm-sync may use the org up to 10 calls
     assert org.engine.run_cycle().ok  # 5 calls: clock/usage, query, Task upsert, FeedItems, emails
-    assert org.engine.run_cycle().ok  # 2 more
-    third = org.engine.run_cycle()
-    assert any("API usage 7/7" in e and "max_api_usage" in e for e in third.errors)
-    assert org.connector.client.api_used == 7  # never a call the org would refuse
-    with pytest.raises(BudgetExhausted):
-        org.connector.client.call(lambda sf: sf.restful("limits"))
+    assert org.engine.run_cycle().ok  # 2 more each idle cycle
+    assert org.engine.run_cycle().ok
+    stopped = org.engine.run_cycle()  # the /limits probe shows 10/20: no query
+    assert any("API usage 10/20" in e and "max_api_usage" in e for e in stopped.errors)
+    assert org.connector.client.api_used == 10
+    insert_sli(org.sf, refs, org.clock(), people.submitter, Name="Ann Lee - Late Caregiver")
+    org.sf.settings.daily_api_budget = 1000  # as when the rolling 24 hours move on
+    assert org.engine.run_cycle().ok  # a long-running worker notices without a restart
+    assert len([e for e in org.sandbox.emails() if "Ann Lee" in e["subject"]]) == 7
+
+
+def test_a_budget_spent_mid_batch_keeps_what_went_out_and_never_resends_it(org: Org) -> None:
+    people, refs = seed_people(org.sf)
+    insert_sli(org.sf, refs, T0, people.submitter)
+    _client(org, email_batch_size=3, max_api_usage=0.5)
+    org.sf.settings.daily_api_budget = 8  # 4 calls: /limits, the query, then two emailSimple calls of 3
+    report = org.engine.run_cycle()
+    assert len(org.sandbox.emails()) == 6
+    assert report.delivery.counts == {"delivered": 6, "deferred": 4}  # 1 email, the post and 2 Tasks wait
+    org.sf.settings.daily_api_budget = 1000
+    org.clock.advance(minutes=5)
+    org.engine.run_cycle()
+    alerts = [e for e in org.sandbox.emails() if e["subject"].startswith("New Service Level")]
+    assert len(alerts) == 7 and len({a for e in alerts for a in e["to"]}) == 7
 
 
 def test_request_limit_exceeded_defers_delivery_without_losing_actions(org: Org) -> None:
@@ -96,7 +128,9 @@ def _owed(org: Org, kind: str, attempts: int) -> list[OwedAction]:
     with org.store.transaction() as state:
         rows = state.session.exec(select(LedgerAction).where(LedgerAction.kind == kind)).all()
         return [
-            OwedAction(r.key, r.external_id, r.kind, r.record_key.split(":", 1)[1], dict(r.payload), attempts)
+            OwedAction(
+                r.key, r.external_id, r.kind, r.record_key.split(":", 1)[1], dict(r.payload), attempts, True
+            )
             for r in rows
         ]
 
@@ -185,6 +219,5 @@ def test_jwt_bearer_login_signs_as_the_integration_user(org: Org) -> None:
     assert "DailyApiRequests" in client.call(lambda sf: sf.restful("limits"))
     wrong, _ = rsa_key_pair()
     refused = SalesforceClient(settings.model_copy(update={"private_key": wrong}), org.clock)
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(AccessRefused, match="refused the jwt login"):
         refused.call(lambda sf: sf.restful("limits"))
-    assert not info.value.retryable and "refused the jwt login" in str(info.value)

@@ -19,7 +19,7 @@ from hubspot import HubSpot
 from urllib3.util.retry import Retry
 
 from rules.settings import HubSpotSettings
-from sync.connectors.base import ConnectorError
+from sync.connectors.base import AccessRefused, ConnectorError
 
 from .pacing import Monotonic, Pacer, Sleep
 
@@ -133,10 +133,9 @@ class HubSpotClient:
             if not search:
                 self.pacer.observe(headers)
             if status in (401, 403):
-                raise ConnectorError(
+                raise AccessRefused(
                     f"HubSpot refused the access token ({problem}): check hubspot.access_token and the "
-                    "private app's scopes",
-                    retryable=False,
+                    "private app's scopes"
                 )
             if status == 429:
                 wait = self._limit_wait(body, headers, search)

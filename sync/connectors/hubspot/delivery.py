@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sync.connectors.base import BudgetExhausted, ConnectorError, DeliveryResult, OwedAction
+from sync.connectors.base import ConnectorError, CrmUnavailable, DeliveryResult, OwedAction
 
 from .api import OBJECT_BATCH, HubSpotApi, chunks
 from .context import SubmissionContext
@@ -54,13 +54,13 @@ class Deliverer:
                 if spent is None:
                     try:
                         stage(ctx, batch, results)
-                    except BudgetExhausted as exc:
-                        spent = f"API budget: {exc}"
+                    except CrmUnavailable as exc:
+                        spent = str(exc)
                     except ConnectorError as exc:
                         for action in batch:
                             results.setdefault(
                                 action.key,
-                                DeliveryResult.failed(action.key, str(exc), retryable=exc.retryable),
+                                DeliveryResult.failed(action.key, str(exc), exc.retryable, exc.retry_after),
                             )
                 if spent is not None:
                     for action in batch:

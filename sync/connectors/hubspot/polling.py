@@ -104,8 +104,10 @@ class Poller:
         self, object_type: str, since: datetime, filters: list[dict[str, str]], properties: Sequence[str]
     ) -> Iterator[list[dict[str, Any]]]:
         """Objects modified at or after ``since`` in pages, ascending (ties by id). Stops only when
-        ``paging.next`` is absent; before the search's result cap it restarts the query from the last
-        timestamp seen, skipping the records at that timestamp it already gave."""
+        ``paging.next`` is absent. Each next page is a new query from the last timestamp seen (skipping
+        the records at that timestamp it already gave), so the 10,000-result cap is never reached and
+        records modified during the scan cannot be skipped; only a page entirely at one timestamp pages
+        on by offset."""
         last: datetime | None = None
         at_last: set[str] = set()
         after = 0
@@ -139,12 +141,20 @@ class Poller:
             following = answer.get("paging", {}).get("next", {}).get("after")
             if not following:
                 return
+            moments = {instant(item["properties"][MODIFIED]) for item in answer.get("results", [])}
             after = int(following)
-            if after + self.page_size > self.search_cap:
-                if last is None or last <= since:
-                    raise ConnectorError(
-                        f"more than {self.search_cap} {object_type} were modified at {iso(since)}: "
-                        "the search cannot page past them",
-                        retryable=False,
-                    )
+            if (
+                last is not None
+                and last > since
+                and (len(moments) > 1 or after + self.page_size > self.search_cap)
+            ):
+                # Keyset paging: re-query from the last timestamp instead of an offset, so a record
+                # modified during the scan (it moves to the end) cannot shift one past a page boundary,
+                # and the 10,000-result cap is never reached. A page all at one timestamp pages on.
                 since, after = last, 0
+            elif after + self.page_size > self.search_cap:
+                raise ConnectorError(
+                    f"more than {self.search_cap} {object_type} were modified at {iso(since)}: "
+                    "the search cannot page past them",
+                    retryable=False,
+                )

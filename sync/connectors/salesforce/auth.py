@@ -12,7 +12,7 @@ import jwt
 import requests
 
 from rules.settings import SalesforceSettings
-from sync.connectors.base import ConnectorError
+from sync.connectors.base import AccessRefused, ConnectorError
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
@@ -56,5 +56,5 @@ def fetch_token(settings: SalesforceSettings, session: requests.Session, now: da
         body = {}
     if response.status_code != 200 or "access_token" not in body:
         reason = body.get("error_description") or body.get("error") or response.text[:200]
-        raise ConnectorError(f"Salesforce refused the {settings.auth} login: {reason}", retryable=False)
+        raise AccessRefused(f"Salesforce refused the {settings.auth} login: {reason}")
     return Token(body["access_token"], body["instance_url"])

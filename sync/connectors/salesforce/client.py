@@ -21,7 +21,7 @@ from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
 
 from rules.settings import SalesforceSettings
-from sync.connectors.base import BudgetExhausted, ConnectorError
+from sync.connectors.base import AccessRefused, BudgetExhausted, ConnectorError
 from sync.connectors.salesforce.auth import Token, fetch_token
 
 T = TypeVar("T")
@@ -119,7 +119,7 @@ class SalesforceClient:
             except SalesforceExpiredSession:
                 return operation(self._login())
         except SalesforceExpiredSession as exc:
-            raise ConnectorError("Salesforce rejected a freshly issued session", retryable=False) from exc
+            raise AccessRefused("Salesforce rejected a freshly issued session") from exc
         except SalesforceError as exc:
             code = error_code(exc.content)
             if exc.status == 403 and code == "REQUEST_LIMIT_EXCEEDED":
@@ -128,6 +128,18 @@ class SalesforceClient:
             raise ConnectorError(f"Salesforce {exc.status}: {error_message(exc.content)}", retryable) from exc
         except requests.RequestException as exc:
             raise ConnectorError(f"Salesforce unreachable: {type(exc).__name__}: {exc}") from exc
+
+    def refresh_budget(self) -> None:
+        """After the budget check stopped calls, re-read the org's usage once (``/limits``): the daily
+        allocation recovers over time, and a long-running daemon must notice."""
+        if (
+            self.api_used is None
+            or not self.api_max
+            or self.api_used < self.api_max * self.settings.max_api_usage
+        ):
+            return
+        self.api_used = None
+        self.call(lambda sf: sf.restful("limits"))
 
     def server_now(self) -> datetime:
         """The org's clock, read from the last response (one cheap call if none was made yet)."""

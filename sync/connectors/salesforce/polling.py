@@ -70,6 +70,7 @@ def start_position(stream: Stream, cursor: Any, overlap: timedelta) -> tuple[dat
 
 def poll_stream(client: SalesforceClient, stream: Stream, cursor: Any, overlap: timedelta) -> Iterator[Page]:
     """Pages of changed and deleted rows after ``cursor``; the last page closes the window."""
+    client.api_used = None  # re-read below: a long-running daemon must see the allocation recover
     client.call(lambda sf: sf.restful("limits"))  # the org's clock now, and its API usage
     upper = client.server_now()
     after = start_position(stream, cursor, overlap)

@@ -13,14 +13,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 
-from sync.connectors.base import BudgetExhausted, ConnectorError, DeliveryResult, OwedAction
+from sync.connectors.base import ConnectorError, CrmUnavailable, DeliveryResult, OwedAction
 from sync.connectors.salesforce.client import RETRYABLE_CODES, SalesforceClient
 from sync.connectors.salesforce.polling import soql_string
 
@@ -65,10 +65,13 @@ class SalesforceWriter:
         self.client = client
 
     def deliver(self, actions: Sequence[OwedAction]) -> list[DeliveryResult]:
+        """One result per action. Results are kept chunk by chunk: when the org stops answering (budget,
+        access) mid-way, what went out stays delivered and only what was never sent is deferred."""
+        self.client.refresh_budget()
         by_kind: dict[str, list[OwedAction]] = defaultdict(list)
         for action in actions:
             by_kind[action.kind].append(action)
-        results: list[DeliveryResult] = []
+        results: dict[str, DeliveryResult] = {}
         handlers = {
             "create_task": self._tasks,
             "post_chatter": self._chatter,
@@ -76,38 +79,52 @@ class SalesforceWriter:
             "notify": self._emails,
             "update_record": self._updates,
         }
+        stopped: CrmUnavailable | None = None
         for kind, group in by_kind.items():
             handler = handlers.get(kind)
             if handler is None:
-                results += [
-                    DeliveryResult.failed(a.key, f"Salesforce cannot {kind}", retryable=False) for a in group
-                ]
+                results.update(
+                    (a.key, DeliveryResult.failed(a.key, f"Salesforce cannot {kind}", retryable=False))
+                    for a in group
+                )
                 continue
             try:
-                results += handler(group)
-            except BudgetExhausted as exc:
-                done = {r.key for r in results}
-                results += [DeliveryResult.deferred(a.key, str(exc)) for a in actions if a.key not in done]
-                return results
+                for chunk_results in handler(group):
+                    results.update((r.key, r) for r in chunk_results)
+            except CrmUnavailable as exc:
+                stopped = exc
+                break
+        reason = str(stopped) if stopped else "not attempted"
+        retry_after = stopped.retry_after if stopped else None
+        return [results.get(a.key) or DeliveryResult.deferred(a.key, reason, retry_after) for a in actions]
+
+    def _chunked(
+        self,
+        actions: Sequence[OwedAction],
+        size: int,
+        send: Callable[[Sequence[OwedAction]], list[DeliveryResult]],
+    ) -> Iterator[list[DeliveryResult]]:
+        """Send chunk by chunk; a failed call fails its chunk only (the org's being unavailable stops all)."""
+        for chunk in chunks(actions, size):
+            try:
+                yield send(chunk)
+            except CrmUnavailable:
+                raise
             except ConnectorError as exc:
-                results += [
-                    DeliveryResult.failed(a.key, str(exc), exc.retryable, exc.retry_after) for a in group
-                ]
-        return results
+                yield [DeliveryResult.failed(a.key, str(exc), exc.retryable, exc.retry_after) for a in chunk]
 
     def _restful(self, path: str, method: str, body: dict[str, Any]) -> list[dict[str, Any]]:
         return self.client.call(lambda sf: _restful(sf, path, method, body))
 
     # -- Tasks -----------------------------------------------------------------------------------
 
-    def _tasks(self, actions: Sequence[OwedAction]) -> list[DeliveryResult]:
-        results = []
-        for batch in chunks(actions, COLLECTION_LIMIT):
-            records = [self._task_fields(a) for a in batch]
-            body = {"allOrNone": False, "records": records}
+    def _tasks(self, actions: Sequence[OwedAction]) -> Iterator[list[DeliveryResult]]:
+        def send(batch: Sequence[OwedAction]) -> list[DeliveryResult]:
+            body = {"allOrNone": False, "records": [self._task_fields(a) for a in batch]}
             response = self._restful(f"composite/sobjects/Task/{TASK_KEY_FIELD}", "PATCH", body)
-            results += [_result(a, item) for a, item in zip(batch, response, strict=True)]
-        return results
+            return [_result(a, item) for a, item in zip(batch, response, strict=True)]
+
+        return self._chunked(actions, COLLECTION_LIMIT, send)
 
     @staticmethod
     def _task_fields(action: OwedAction) -> dict[str, Any]:
@@ -133,23 +150,19 @@ class SalesforceWriter:
 
     # -- Chatter ---------------------------------------------------------------------------------
 
-    def _chatter(self, actions: Sequence[OwedAction]) -> list[DeliveryResult]:
-        already = self._existing_posts([a for a in actions if a.attempts > 0])
-        results = [DeliveryResult.delivered(a.key, already[a.key]) for a in actions if a.key in already]
-        todo = [a for a in actions if a.key not in already]
-        for batch in chunks(todo, COLLECTION_LIMIT):
+    def _chatter(self, actions: Sequence[OwedAction]) -> Iterator[list[DeliveryResult]]:
+        already = self._existing_posts([a for a in actions if a.tried])
+        yield [DeliveryResult.delivered(a.key, already[a.key]) for a in actions if a.key in already]
+
+        def send(batch: Sequence[OwedAction]) -> list[DeliveryResult]:
             records = [
-                {
-                    "attributes": {"type": "FeedItem"},
-                    "ParentId": _target(a),
-                    "Body": a.payload["body"],
-                }
+                {"attributes": {"type": "FeedItem"}, "ParentId": _target(a), "Body": a.payload["body"]}
                 for a in batch
             ]
-            body = {"allOrNone": False, "records": records}
-            response = self._restful("composite/sobjects", "POST", body)
-            results += [_result(a, item) for a, item in zip(batch, response, strict=True)]
-        return results
+            response = self._restful("composite/sobjects", "POST", {"allOrNone": False, "records": records})
+            return [_result(a, item) for a, item in zip(batch, response, strict=True)]
+
+        yield from self._chunked([a for a in actions if a.key not in already], COLLECTION_LIMIT, send)
 
     def _existing_posts(self, actions: Sequence[OwedAction]) -> dict[str, str]:
         """Posts an earlier, unacknowledged attempt already made (same record, same body)."""
@@ -208,32 +221,37 @@ class SalesforceWriter:
             item["relatedRecordId"] = _target(action)
         return item
 
-    def _emails(self, actions: Sequence[OwedAction]) -> list[DeliveryResult]:
-        already = self._logged_emails([a for a in actions if a.attempts > 0])
-        results = [DeliveryResult.delivered(a.key, already[a.key]) for a in actions if a.key in already]
-        todo = [a for a in actions if a.key not in already]
-        limit: str | None = None
-        for batch in chunks(todo, self.client.settings.email_batch_size):
-            if limit is not None:  # the org's daily email allowance is spent: do not ask again today
-                results += [DeliveryResult.deferred(a.key, limit, EMAIL_LIMIT_WAIT) for a in batch]
-                continue
-            body = {"inputs": [self._email_input(a) for a in batch]}
-            response = self._restful("actions/standard/emailSimple", "POST", body)
+    def _emails(self, actions: Sequence[OwedAction]) -> Iterator[list[DeliveryResult]]:
+        already = self._logged_emails([a for a in actions if a.tried])
+        yield [DeliveryResult.delivered(a.key, already[a.key]) for a in actions if a.key in already]
+        limit: list[str] = []  # set once the org's daily email allowance is spent
+
+        def send(batch: Sequence[OwedAction]) -> list[DeliveryResult]:
+            if limit:  # do not ask again today
+                return [DeliveryResult.deferred(a.key, limit[0], EMAIL_LIMIT_WAIT) for a in batch]
+            response = self._restful(
+                "actions/standard/emailSimple", "POST", {"inputs": [self._email_input(a) for a in batch]}
+            )
+            out = []
             for action, item in zip(batch, response, strict=True):
                 if item.get("isSuccess"):
-                    results.append(DeliveryResult.delivered(action.key, None))
+                    out.append(DeliveryResult.delivered(action.key, None))
                     continue
                 errors = item.get("errors") or []
                 codes = {e.get("statusCode") for e in errors}
                 message = "; ".join(f"{e.get('statusCode')}: {e.get('message')}" for e in errors)
                 if codes & {"SINGLE_EMAIL_LIMIT_EXCEEDED", "LIMIT_EXCEEDED"}:
-                    limit = message
-                    results.append(DeliveryResult.deferred(action.key, message, EMAIL_LIMIT_WAIT))
+                    limit[:] = [message]
+                    out.append(DeliveryResult.deferred(action.key, message, EMAIL_LIMIT_WAIT))
                 else:
-                    results.append(
+                    out.append(
                         DeliveryResult.failed(action.key, message, retryable=bool(codes & RETRYABLE_CODES))
                     )
-        return results
+            return out
+
+        yield from self._chunked(
+            [a for a in actions if a.key not in already], self.client.settings.email_batch_size, send
+        )
 
     def _logged_emails(self, actions: Sequence[OwedAction]) -> dict[str, str]:
         """Emails an earlier, unacknowledged attempt already sent: their logged copy has our reference."""
@@ -246,21 +264,16 @@ class SalesforceWriter:
 
     # -- Updates ---------------------------------------------------------------------------------
 
-    def _updates(self, actions: Sequence[OwedAction]) -> list[DeliveryResult]:
-        results = []
-        for batch in chunks(actions, COLLECTION_LIMIT):
+    def _updates(self, actions: Sequence[OwedAction]) -> Iterator[list[DeliveryResult]]:
+        def send(batch: Sequence[OwedAction]) -> list[DeliveryResult]:
             records = [
-                {
-                    "attributes": {"type": a.payload["object"]},
-                    "id": _target(a),
-                    **a.payload["fields"],
-                }
+                {"attributes": {"type": a.payload["object"]}, "id": _target(a), **a.payload["fields"]}
                 for a in batch
             ]
-            body = {"allOrNone": False, "records": records}
-            response = self._restful("composite/sobjects", "PATCH", body)
-            results += [_result(a, item) for a, item in zip(batch, response, strict=True)]
-        return results
+            response = self._restful("composite/sobjects", "PATCH", {"allOrNone": False, "records": records})
+            return [_result(a, item) for a, item in zip(batch, response, strict=True)]
+
+        return self._chunked(actions, COLLECTION_LIMIT, send)
 
 
 def _restful(sf: Salesforce, path: str, method: str, body: dict[str, Any]) -> list[dict[str, Any]]:
