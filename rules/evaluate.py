@@ -19,6 +19,7 @@ Fired, cancelled and lapsed are final for that occurrence.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -95,7 +96,8 @@ def context(stream: Stream, record: Mapping[str, Any], history: History, now: da
         "record_url": None,
     }
     if stream.record_url is not None:
-        ctx["record_url"] = stream.record_url.render(ctx).strip() or None
+        with contextlib.suppress(ExpressionError):  # a link that cannot be made is left out, not a failure
+            ctx["record_url"] = stream.record_url.render(ctx).strip() or None
     return ctx
 
 

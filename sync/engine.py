@@ -16,10 +16,10 @@ from typing import Any
 
 from notifications.delivery import DeliveryReport, deliver_owed
 from notifications.recipients import Directory
-from rules.evaluate import History, evaluate
+from rules.evaluate import Evaluation, History, evaluate
 from rules.model import RuleSet, Stream
-from rules.planner import PlannedAction, record_key
-from sync.connectors.base import BudgetExhausted, Connector, ConnectorError, Page
+from rules.planner import Notice, PlannedAction, record_key
+from sync.connectors.base import Connector, ConnectorError, CrmUnavailable, Page
 from sync.store.state import State, Store
 
 log = logging.getLogger(__name__)
@@ -140,11 +140,14 @@ class Engine:
         try:
             for page in connector.poll(stream, cursor):
                 self._ingest(stream, page, now, report)
-        except BudgetExhausted as exc:
-            report.errors.append(f"{stream.name}: polling paused, API budget: {exc}")
+        except CrmUnavailable as exc:
+            report.errors.append(f"{stream.name}: polling paused: {exc}")
         except ConnectorError as exc:
             report.errors.append(f"{stream.name}: polling failed: {exc}")
             log.warning("polling %s failed: %s", stream.name, exc)
+        except Exception as exc:  # an adapter bug must not stop the other streams, timers and delivery
+            log.exception("polling %s failed", stream.name)
+            report.errors.append(f"{stream.name}: polling failed: {type(exc).__name__}: {exc}")
 
     def _ingest(self, stream: Stream, page: Page, now: datetime, report: CycleReport) -> None:
         with self.store.transaction() as state:
@@ -162,10 +165,13 @@ class Engine:
             for key, record in by_key.items():
                 row = rows.get(key)
                 history = State.history(row, outcomes[key])
-                evaluation = evaluate(self.ruleset, stream, record, history, now, directory)
-                directory = self._take_turns(stream.crm, state, evaluation.turns) or directory
                 record_id = str(record[stream.id_field])
+                evaluation = self._evaluate(stream, key, record, history, now, directory, state, report)
                 row = state.save_snapshot(stream.name, key, record_id, record, self.wall_clock(), row)
+                if evaluation is None:
+                    row.next_due = self._retry_at()  # re-checked from stored state next cycle
+                    continue
+                directory = self._take_turns(stream.crm, state, evaluation.turns) or directory
                 if evaluation.rejection is not None:
                     state.reject(stream.name, key, record_id, evaluation.rejection.reason, now)
                     row.next_due = None
@@ -178,6 +184,32 @@ class Engine:
             report.deleted[stream.name] += state.mark_deleted(deleted, now)
             report.polled[stream.name] += len(by_key)
             state.set_cursor(stream.name, page.cursor, self.wall_clock())
+
+    def _evaluate(
+        self,
+        stream: Stream,
+        key: str,
+        record: Mapping[str, Any],
+        history: History,
+        now: datetime,
+        directory: Directory,
+        state: State,
+        report: CycleReport,
+    ) -> Evaluation | None:
+        """Evaluate one record; a failure (a bug, a record no rule foresaw) is a notice on that record,
+        not a stuck stream: the caller keeps its snapshot and re-checks it next cycle."""
+        try:
+            return evaluate(self.ruleset, stream, record, history, now, directory)
+        except Exception as exc:
+            log.exception("evaluating %s failed", key)
+            state.add_notices(
+                key, [Notice("*", "error", f"evaluation failed: {type(exc).__name__}: {exc}")], now
+            )
+            report.errors.append(f"{key}: evaluation failed: {type(exc).__name__}: {exc}")
+            return None
+
+    def _retry_at(self) -> datetime:
+        return self.wall_clock() + self.ruleset.settings.schedule.interval.total
 
     # -- level-triggered timers ------------------------------------------------------------------
 
@@ -204,9 +236,12 @@ class Engine:
                     history = History(
                         row.first_seen, row.previous, State.history(row, outcomes[row.key]).outcomes
                     )
-                    evaluation = evaluate(
-                        self.ruleset, stream, row.snapshot, history, now, directories[stream.crm]
+                    evaluation = self._evaluate(
+                        stream, row.key, row.snapshot, history, now, directories[stream.crm], state, report
                     )
+                    if evaluation is None:
+                        row.next_due = self._retry_at()
+                        continue
                     taken = self._take_turns(stream.crm, state, evaluation.turns)
                     if taken is not None:
                         directories[stream.crm] = taken
