@@ -37,9 +37,9 @@ class DeliveryReport:
 
 def _owed(row: LedgerAction) -> OwedAction:
     record_id = row.record_key.split(":", 1)[1]
-    # An action retried by hand (`retry --dead`) starts its attempts afresh but keeps its last error:
-    # either means an earlier attempt may have written it.
-    tried = row.attempts > 0 or row.last_error is not None
+    # Sent to the CRM before (even if the process died before hearing back): the adapter first looks
+    # for what that attempt may have written.
+    tried = row.attempted_at is not None
     return OwedAction(
         row.key, row.external_id, row.kind, record_id, dict(row.payload or {}), row.attempts, tried
     )
@@ -83,7 +83,11 @@ def deliver_owed(
         while True:
             now = clock()
             with store.transaction() as state:
-                batch = [_owed(row) for row in state.owed(target, now, settings.batch_size)]
+                owed_rows = state.owed(target, now, settings.batch_size)
+                batch = [_owed(row) for row in owed_rows]
+                for owed_row in owed_rows:  # write-ahead: committed before the CRM is called
+                    owed_row.attempted_at = now
+                    state.session.add(owed_row)
             if not batch:
                 break
             exhausted = False
@@ -102,11 +106,11 @@ def deliver_owed(
                     result = by_key.get(action.key) or DeliveryResult.failed(
                         action.key, f"the {target} adapter returned no result for this action"
                     )
-                    row = rows.get(action.key)
-                    if row is None:
+                    ledger_row = rows.get(action.key)
+                    if ledger_row is None:
                         continue
-                    status = record_result(row, result, clock(), settings)
-                    state.session.add(row)
+                    status = record_result(ledger_row, result, clock(), settings)
+                    state.session.add(ledger_row)
                     report.counts[status] += 1
                     if status in ("dead", "retrying") and len(report.errors) < 100:
                         report.errors.append(f"{action.key}: {result.error}")

@@ -91,6 +91,7 @@ class LedgerAction(SQLModel, table=True):
     status: str = Field(max_length=16, index=True)
     attempts: int = 0
     next_attempt_at: datetime | None = _time(nullable=True, index=True)
+    attempted_at: datetime | None = _time(nullable=True)  # set, and committed, before each CRM call
     last_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
     crm_id: str | None = Field(default=None, max_length=100)
     planned_at: datetime = _time()

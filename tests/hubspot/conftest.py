@@ -174,6 +174,7 @@ def owed(kind: str, record_id: str, payload: dict[str, Any], n: int = 0, attempt
         record_id,
         {"related_id": record_id, **payload},
         attempts,
+        tried=attempts > 0,
     )
 
 

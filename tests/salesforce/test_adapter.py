@@ -221,3 +221,27 @@ def test_jwt_bearer_login_signs_as_the_integration_user(org: Org) -> None:
     refused = SalesforceClient(settings.model_copy(update={"private_key": wrong}), org.clock)
     with pytest.raises(AccessRefused, match="refused the jwt login"):
         refused.call(lambda sf: sf.restful("limits"))
+
+
+class _Killed(BaseException):
+    """Stands for the process dying (SIGKILL, power loss): nothing after it runs."""
+
+
+def test_a_worker_killed_after_writing_but_before_bookkeeping_never_resends(org: Org) -> None:
+    people, refs = seed_people(org.sf)
+    insert_sli(org.sf, refs, T0, people.submitter)
+    real = org.connector.deliver
+
+    def write_then_die(actions: object) -> object:
+        real(actions)  # the emails, the Chatter post and the Tasks reach Salesforce...
+        raise _Killed  # ...and the process dies before the ledger hears of it
+
+    org.connector.deliver = write_then_die  # type: ignore[method-assign]
+    with pytest.raises(_Killed):
+        org.engine.run_cycle()
+    org.connector.deliver = real  # type: ignore[method-assign]
+    before = (len(org.sandbox.emails()), len(org.sf.records("FeedItem")), len(org.sf.records("Task")))
+    assert before[0] == 7
+    org.clock.advance(minutes=5)
+    assert org.engine.run_cycle().delivery.counts["delivered"] == 10
+    assert (len(org.sandbox.emails()), len(org.sf.records("FeedItem")), len(org.sf.records("Task"))) == before

@@ -64,11 +64,10 @@ def _existing(api: HubSpotApi, ctx: SubmissionContext, actions: Sequence[OwedAct
     """``{external id: task id}`` for tasks already made, found through their ticket or contact."""
     anchors: dict[str, set[str]] = {"tickets": set(), "contacts": set()}
     for action in actions:
-        ticket = ctx.ticket(action.record_id)
-        contact = ctx.contact(action.record_id)
-        if ticket:
+        # Both: an earlier attempt may have been linked to the contact only (its ticket did not exist yet).
+        if ticket := ctx.ticket(action.record_id):
             anchors["tickets"].add(ticket)
-        elif contact:
+        if contact := ctx.contact(action.record_id):
             anchors["contacts"].add(contact)
     task_ids = {
         str(t["toObjectId"])
@@ -90,7 +89,7 @@ def deliver_tasks(
     now: Callable[[], datetime],
 ) -> None:
     """Create the tasks not made yet into ``results``."""
-    made = _existing(api, ctx, actions)
+    made = _existing(api, ctx, [a for a in actions if a.tried])  # only a lost answer needs the look-up
     inputs, pending = [], []
     for action in actions:
         if action.external_id in made:
