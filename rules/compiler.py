@@ -331,6 +331,7 @@ class _Compiler:
                     since=cfg.since,
                     checks=tuple(checks),
                     record_url=record_url,
+                    position=self.doc.position(loc),
                 )
         return streams
 

@@ -15,6 +15,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from rules.durations import BusinessCalendar, Duration, add_duration
 from rules.expressions import Expression, Text, to_datetime
 from rules.settings import Settings
+from rules.source import Position
 
 #: Action kinds each CRM can carry out.
 CAPABILITIES: Mapping[str, frozenset[str]] = {
@@ -43,6 +44,7 @@ class Stream:
     since: datetime | None = None
     checks: tuple[StreamCheck, ...] = ()
     record_url: Text | None = None
+    position: Position | None = None  # where the stream is defined, for errors found later (adapters)
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from rules.compiler import load_rules
 from rules.source import ConfigErrors
-from sync.connectors.registry import ConnectorUnavailable
+from sync.connectors.registry import ConnectorUnavailable, load_config
 from sync.lock import LockHeld
 from sync.status import collect_status, format_status
 from sync.worker import open_store, open_worker, system_clock
@@ -91,14 +90,14 @@ def _print_planned(actions: Sequence[object]) -> None:
 
 
 def _cmd_validate(config: Path) -> int:
-    ruleset = load_rules(config)
+    ruleset = load_config(config)
     streams = ", ".join(s.name for s in ruleset.active_streams) or "none"
     print(f"{config}: OK: {len(ruleset.rules)} rules, {len(ruleset.roles)} roles, streams: {streams}")
     return EXIT_OK
 
 
 def _cmd_run(config: Path, args: argparse.Namespace) -> int:
-    ruleset = load_rules(config)
+    ruleset = load_config(config)
     rules_now = None
     if args.now:
         try:
@@ -121,7 +120,7 @@ def _cmd_run(config: Path, args: argparse.Namespace) -> int:
 
 
 def _cmd_status(config: Path, as_json: bool) -> int:
-    ruleset = load_rules(config)
+    ruleset = load_config(config)
     store = open_store(ruleset)
     try:
         with store.transaction() as state:
@@ -133,7 +132,7 @@ def _cmd_status(config: Path, as_json: bool) -> int:
 
 
 def _cmd_retry(config: Path, dead: bool) -> int:
-    ruleset = load_rules(config)
+    ruleset = load_config(config)
     store = open_store(ruleset)
     try:
         with store.transaction() as state:
@@ -147,7 +146,7 @@ def _cmd_retry(config: Path, dead: bool) -> int:
 def _cmd_report(config: Path, args: argparse.Namespace) -> int:
     from sync.reports import format_report, nps_report, parse_day
 
-    ruleset = load_rules(config)
+    ruleset = load_config(config)
     if args.stream not in ruleset.streams:
         print(
             f"crm-sync: unknown stream {args.stream!r} (known: {', '.join(ruleset.streams)})", file=sys.stderr

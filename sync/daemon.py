@@ -15,8 +15,9 @@ from types import FrameType
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from rules.compiler import load_rules
+from rules.model import RuleSet
 from rules.source import ConfigErrors
+from sync.connectors.registry import load_config
 from sync.engine import Engine
 from sync.worker import open_worker
 
@@ -40,13 +41,18 @@ class _Reloader:
             return
         self.mtime = mtime
         try:
-            ruleset = load_rules(self.path)
+            ruleset = load_config(self.path)
         except ConfigErrors as exc:
             log.error("config change ignored, keeping the running rules:\n%s", exc)
             return
-        if {s.crm for s in ruleset.active_streams} - set(self.engine.connectors):
+        sections = ("salesforce", "hubspot", "store", "schedule")
+        changed = [
+            name for name in sections if _connection(ruleset, name) != _connection(self.engine.ruleset, name)
+        ]
+        if changed or {s.crm for s in ruleset.active_streams} - set(self.engine.connectors):
             log.error(
-                "config change ignored: it needs a CRM connection the daemon was not started with; restart it"
+                "config change ignored: %s changed; restart the daemon to apply connection settings",
+                ", ".join(changed) or "a new CRM connection",
             )
             return
         self.engine.ruleset = ruleset
@@ -88,3 +94,11 @@ def run_daemon(config: Path) -> int:
         log.warning("daemon started: every %s", worker.ruleset.settings.schedule.interval)
         scheduler.start()
     return 0
+
+
+def _connection(ruleset: RuleSet, section: str) -> object:
+    """A section's settings without its streams (streams and rules may change on reload)."""
+    value = getattr(ruleset.settings, section)
+    if value is not None and hasattr(value, "streams"):
+        return value.model_copy(update={"streams": {}})
+    return value

@@ -10,10 +10,9 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine as SqlEngine
 
-from rules.compiler import load_rules
 from rules.model import RuleSet
 from sync.connectors.base import Connector
-from sync.connectors.registry import build_connectors
+from sync.connectors.registry import build_connectors, load_config
 from sync.engine import Engine
 from sync.lock import worker_lock
 from sync.store.database import create_store_engine, resolve_url
@@ -61,7 +60,7 @@ def open_worker(
     ruleset: RuleSet | None = None,
 ) -> Iterator[Worker]:
     """A worker holding the cross-process lock (except in dry-run mode, which writes nothing)."""
-    ruleset = ruleset or load_rules(config_path)
+    ruleset = ruleset or load_config(config_path)
     engine = store_engine(ruleset, dry_run)
     guard: AbstractContextManager[None] = nullcontext() if dry_run else worker_lock(engine)
     with guard:

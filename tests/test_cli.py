@@ -169,7 +169,33 @@ def test_an_unexpected_adapter_failure_is_exit_1_and_a_failed_run(
     monkeypatch.setattr("sync.worker.build_connectors", lambda ruleset: {"salesforce": crm})
     config = write_config(RULE)
     assert main(["run", "--once", "-c", str(config)]) == 1
-    assert "run failed: RuntimeError: the adapter has a bug" in capsys.readouterr().err
+    assert "salesforce.sli: polling failed: RuntimeError: the adapter has a bug" in capsys.readouterr().err
     assert main(["status", "--json", "-c", str(config)]) == 0
     (run,) = json.loads(capsys.readouterr().out)["runs"]
     assert run["status"] == "failed" and "the adapter has a bug" in run["error"]
+
+
+def test_an_adapter_that_cannot_poll_a_stream_is_a_located_config_error(
+    write_config: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(
+        """
+        hubspot:
+          access_token: pat-x
+          streams:
+            nps:
+              object: feedback_submissions
+              where: "hs_survey_type IN (NPS, CSAT)"
+              fields: [hs_value, company.owner.email]
+        rules:
+          - id: t
+            source: hubspot.nps
+            actions:
+              - notify: {to: [someone@example.com], subject: x, template: plain}
+        """,
+        templates={"plain.txt": "A detractor"},
+    )
+    assert main(["validate", "-c", str(config)]) == 2
+    err = capsys.readouterr().err
+    line = next(i for i, text in enumerate(config.read_text().splitlines(), 1) if text.strip() == "nps:")
+    assert f"{config}:{line}:5: hubspot.streams.nps:" in err

@@ -2,8 +2,9 @@
 
 HubSpot sends at most one email per ``sendId``, so a retry never sends twice. A ``send_email`` to the
 customer is also logged on the submission's crm-sync ticket (an ``emails`` engagement associated with the
-ticket and contact), once, best effort: only for a send HubSpot did not ignore as a repeat, and a failed
-log never fails the delivered email (the worst case is a missing timeline entry, never a duplicate).
+ticket and contact), once, best effort: only on a first attempt that HubSpot did not ignore as a repeat,
+and a failed log never fails the delivered email (the worst case is a missing timeline entry, never a
+duplicate).
 """
 
 from __future__ import annotations
@@ -84,19 +85,23 @@ def deliver_emails(
     """Send each email into ``results``, then log the customer emails on their tickets."""
     tickets = {action.record_id: ctx.ticket(action.record_id) for action in actions}
     to_log = []
-    for action in actions:
-        ticket_id = tickets[action.record_id]
-        body = send_body(action, email_id, ticket_id)
-        try:
-            answer = api.send_email(body)
-        except RequestFailed as exc:
-            results[action.key] = DeliveryResult.failed(action.key, str(exc), retryable=False)
-            continue
-        results[action.key] = DeliveryResult.delivered(action.key, answer.get("statusId"))
-        if action.kind == "send_email" and ticket_id and answer.get("sendResult") != "IDEMPOTENT_IGNORE":
-            to_log.append(_log_input(action, body, ticket_id, ctx.contact(action.record_id), now()))
-    if to_log:
-        try:
-            api.create("emails", to_log, idempotent=False)
-        except ConnectorError as exc:
-            log.warning("could not log %d sent emails on their HubSpot tickets: %s", len(to_log), exc)
+    try:
+        for action in actions:
+            ticket_id = tickets[action.record_id]
+            body = send_body(action, email_id, ticket_id)
+            try:
+                answer = api.send_email(body)
+            except RequestFailed as exc:
+                results[action.key] = DeliveryResult.failed(action.key, str(exc), retryable=False)
+                continue
+            results[action.key] = DeliveryResult.delivered(action.key, answer.get("statusId"))
+            # A retried send may have been logged by the attempt whose answer was lost: not logged again.
+            first_time = not action.tried and answer.get("sendResult") != "IDEMPOTENT_IGNORE"
+            if action.kind == "send_email" and ticket_id and first_time:
+                to_log.append(_log_input(action, body, ticket_id, ctx.contact(action.record_id), now()))
+    finally:  # what was sent is logged even when a later send in the batch raised
+        if to_log:
+            try:
+                api.create("emails", to_log, idempotent=False)
+            except ConnectorError as exc:
+                log.warning("could not log %d sent emails on their HubSpot tickets: %s", len(to_log), exc)
