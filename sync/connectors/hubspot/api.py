@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sync.connectors.base import chunks
 
 from .client import HubSpotClient
 
 OBJECT_BATCH = 100  # objects batch read/create/update
 ASSOCIATION_BATCH = 1000  # associations v4 batch read
 OWNERS_PAGE = 500
-
-T = TypeVar("T")
-
-
-def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def association(to_id: str, type_id: int) -> dict[str, Any]:

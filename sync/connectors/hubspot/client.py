@@ -19,7 +19,7 @@ from hubspot import HubSpot
 from urllib3.util.retry import Retry
 
 from rules.settings import HubSpotSettings
-from sync.connectors.base import AccessRefused, ConnectorError
+from sync.connectors.base import AccessRefused, ConnectorError, CrmUnavailable
 
 from .pacing import Monotonic, Pacer, Sleep
 
@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 TRANSIENT_RETRIES = 3  # 5xx, 423 and connection failures: tries after the first
 LIMIT_RETRIES = 5  # 429s (the request was refused, so repeating it is always safe)
 LOCKED_WAIT_S = 2.0
+
+
+class RateLimited(CrmUnavailable):
+    """HubSpot kept answering 429 after the waits its limits ask for."""
 
 
 class RequestFailed(ConnectorError):
@@ -140,10 +144,8 @@ class HubSpotClient:
             if status == 429:
                 wait = self._limit_wait(body, headers, search)
                 limited += 1
-                if limited > LIMIT_RETRIES:
-                    raise ConnectorError(
-                        f"HubSpot rate limit: {problem}", retry_after=timedelta(seconds=wait)
-                    )
+                if limited > LIMIT_RETRIES:  # refused requests did nothing: stop for this cycle, lose nothing
+                    raise RateLimited(f"HubSpot rate limit: {problem}", retry_after=timedelta(seconds=wait))
             elif status in (0, 423) or status >= 500:
                 transient += 1
                 if (not idempotent and status != 423) or transient > TRANSIENT_RETRIES:

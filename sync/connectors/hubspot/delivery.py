@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sync.connectors.base import ConnectorError, CrmUnavailable, DeliveryResult, OwedAction
+from sync.connectors.base import ConnectorError, CrmUnavailable, DeliveryResult, OwedAction, chunks
 
-from .api import OBJECT_BATCH, HubSpotApi, chunks
+from .api import OBJECT_BATCH, HubSpotApi
 from .context import SubmissionContext
 from .emails import deliver_emails
 from .lookups import Lookups

@@ -13,25 +13,20 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 
-from sync.connectors.base import ConnectorError, CrmUnavailable, DeliveryResult, OwedAction
+from sync.connectors.base import ConnectorError, CrmUnavailable, DeliveryResult, OwedAction, chunks
 from sync.connectors.salesforce.client import RETRYABLE_CODES, SalesforceClient
 from sync.connectors.salesforce.polling import soql_string
 
 COLLECTION_LIMIT = 200
 EMAIL_LIMIT_WAIT = timedelta(hours=1)  # the SingleEmail allowance is daily: look again in an hour
 TASK_KEY_FIELD = "Crm_Sync_Key__c"
-
-
-def chunks(items: Sequence[OwedAction], size: int) -> Iterable[Sequence[OwedAction]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def reference(action: OwedAction) -> str:
