@@ -103,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         steps = [
             ("Cycle 1: now", None),
             (
-                "Cycle 2: the rules' clock one day later (24-hour reminders, NPS call tasks due)",
+                "Cycle 2: the rules' clock one day later (24-hour plan reminders)",
                 now + timedelta(hours=25),
             ),
             ("Cycle 3: 15 days later (14-day check-ins, 48-hour escalations)", now + timedelta(days=15)),
