@@ -19,7 +19,7 @@ def send(hs_call: HsCall, send_id: str, to: str = "pat@contract.test") -> Any:
 
 
 def test_single_send_answers_a_status(hs_call: HsCall) -> None:
-    # hubspot.md §3 "Transactional single-send": {emailId, message:{to, sendId}} answers a send status.
+    # HubSpot docs: "Transactional single-send": {emailId, message:{to, sendId}} answers a send status.
     answer = send(hs_call, "first")
     assert answer.status_code == 200, answer.text
     assert answer.json()["statusId"]
@@ -27,7 +27,7 @@ def test_single_send_answers_a_status(hs_call: HsCall) -> None:
 
 
 def test_send_id_sends_at_most_once(hs_call: HsCall, backdoor: Backdoor) -> None:
-    # hubspot.md §3: "No more than one email will be sent per sendId" (SDK PublicSingleSendEmail).
+    # HubSpot docs: : "No more than one email will be sent per sendId" (SDK PublicSingleSendEmail).
     first = send(hs_call, "nps-123")
     again = send(hs_call, "nps-123")
     other = send(hs_call, "nps-456")

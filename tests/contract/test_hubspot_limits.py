@@ -20,7 +20,7 @@ HEADERS = (
 
 
 def test_rate_limit_headers_on_non_search_answers(hs_call: HsCall) -> None:
-    # hubspot.md §4 "429": Daily, -Daily-Remaining, -Interval-Milliseconds, -Max, -Remaining headers.
+    # HubSpot docs: "429": Daily, -Daily-Remaining, -Interval-Milliseconds, -Max, -Remaining headers.
     first = hs_call("GET", "crm/v3/objects/contacts")
     second = hs_call("GET", "crm/v3/objects/contacts")
     for name in HEADERS:
@@ -32,14 +32,14 @@ def test_rate_limit_headers_on_non_search_answers(hs_call: HsCall) -> None:
 
 
 def test_search_answers_carry_no_rate_limit_headers(hs_call: HsCall) -> None:
-    # hubspot.md §2 "Search API" / §4: search responses carry no X-HubSpot-RateLimit-* headers.
+    # HubSpot docs: "Search API": search responses carry no X-HubSpot-RateLimit-* headers.
     answer = hs_call("POST", "crm/v3/objects/contacts/search", json={})
     assert answer.status_code == 200
     assert not [h for h in answer.headers if h.lower().startswith("x-hubspot-ratelimit")]
 
 
 def test_burst_limit_is_429_ten_secondly_rolling(hs: HubSpot, backdoor: Backdoor) -> None:
-    # hubspot.md §4 "429": body {status, message, errorType: RATE_LIMIT, correlationId, policyName}.
+    # HubSpot docs: "429": body {status, message, errorType: RATE_LIMIT, correlationId, policyName}.
     backdoor.hubspot_burst_limit(3)
     with pytest.raises(ApiException) as caught:
         for _ in range(5):
@@ -53,7 +53,7 @@ def test_burst_limit_is_429_ten_secondly_rolling(hs: HubSpot, backdoor: Backdoor
 
 
 def test_search_limit_is_429_secondly(hs_call: HsCall) -> None:
-    # hubspot.md §2 "Limits": search allows 5 requests per second; SECONDLY policy observed (§4 "429").
+    # HubSpot docs: "Limits": search allows 5 requests per second; SECONDLY policy observed ("429").
     statuses = []
     for _ in range(12):
         answer = hs_call("POST", "crm/v3/objects/contacts/search", json={})

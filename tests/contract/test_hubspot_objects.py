@@ -27,7 +27,7 @@ def make_contacts(hs: HubSpot, count: int, prefix: str = "c") -> list[str]:
 
 
 def test_list_pages_with_after_cursor(hs: HubSpot) -> None:
-    # hubspot.md §2 "List endpoint": up to 100 per page, paged by paging.next.after until it is absent.
+    # HubSpot docs: "List endpoint": up to 100 per page, paged by paging.next.after until it is absent.
     made = make_contacts(hs, 25)
     seen: list[str] = []
     after = None
@@ -44,7 +44,7 @@ def test_list_pages_with_after_cursor(hs: HubSpot) -> None:
 
 
 def test_batch_create_with_trace_ids_answers_207(hs_call: HsCall) -> None:
-    # hubspot.md §3 "Batch create": objectWriteTraceId per input enables 207 partial results with
+    # HubSpot docs: "Batch create": objectWriteTraceId per input enables 207 partial results with
     # errors[].context.objectWriteTraceId.
     inputs = [
         {"properties": TICKET, "objectWriteTraceId": "good"},
@@ -61,7 +61,7 @@ def test_batch_create_with_trace_ids_answers_207(hs_call: HsCall) -> None:
 
 
 def test_batch_upsert_by_unique_property(hs_call: HsCall) -> None:
-    # hubspot.md §3 "Idempotency": batch/upsert with idProperty on a unique property creates or updates.
+    # HubSpot docs: "Idempotency": batch/upsert with idProperty on a unique property creates or updates.
     def upsert(name: str) -> dict[str, object]:
         item = {"idProperty": "email", "id": "pat@contract.test", "properties": {"firstname": name}}
         answer = hs_call("POST", "crm/v3/objects/contacts/batch/upsert", json={"inputs": [item]})
@@ -75,7 +75,7 @@ def test_batch_upsert_by_unique_property(hs_call: HsCall) -> None:
 
 
 def test_batch_upsert_partial_failure_answers_207(hs_call: HsCall) -> None:
-    # hubspot.md §3 "Batch create" (and upsert: SDK BatchInputUpsert): trace ids give per-input 207 errors.
+    # HubSpot docs: "Batch create" (and upsert: SDK BatchInputUpsert): trace ids give per-input 207 errors.
     inputs = [
         {"idProperty": "email", "id": "ok@contract.test", "properties": {}, "objectWriteTraceId": "1"},
         {
@@ -91,7 +91,7 @@ def test_batch_upsert_partial_failure_answers_207(hs_call: HsCall) -> None:
 
 
 def test_inline_associations_on_create(hs: HubSpot, hs_call: HsCall) -> None:
-    # hubspot.md §3 "Create with associations": HUBSPOT_DEFINED ticket→contact 16, ticket→company 339.
+    # HubSpot docs: "Create with associations": HUBSPOT_DEFINED ticket→contact 16, ticket→company 339.
     contact = make_contacts(hs, 1)[0]
     company = hs.crm.objects.basic_api.create(
         "companies", SimplePublicObjectInputForCreate(properties={"name": "Acme"})
@@ -115,14 +115,14 @@ def test_inline_associations_on_create(hs: HubSpot, hs_call: HsCall) -> None:
     fetched = hs.crm.objects.basic_api.get_by_id("tickets", ticket, associations=["contacts", "companies"])
     assert {a.id for a in fetched.associations["contacts"].results} == {contact}
     assert {a.id for a in fetched.associations["companies"].results} == {company}
-    # hubspot.md §3 association table / SDK enum: the reverse side is contact→ticket 15.
+    # HubSpot docs: association table / SDK enum: the reverse side is contact→ticket 15.
     reverse = hs_call("GET", f"crm/v4/objects/contacts/{contact}/associations/tickets").json()["results"]
     assert [r["toObjectId"] for r in reverse] == [int(ticket)]
     assert 15 in {t["typeId"] for t in reverse[0]["associationTypes"]}
 
 
 def test_feedback_submissions_are_read_only(hs: HubSpot, hs_call: HsCall, backdoor: Backdoor) -> None:
-    # hubspot.md §1: "This API is read-only"; submissions link to their contact (type 98).
+    # HubSpot docs: : "This API is read-only"; submissions link to their contact (type 98).
     contact = make_contacts(hs, 1)[0]
     submission = backdoor.feedback_submission({"hs_survey_type": "NPS", "hs_value": "4"}, contact)
     read = hs.crm.objects.basic_api.get_by_id(
@@ -139,7 +139,7 @@ def test_feedback_submissions_are_read_only(hs: HubSpot, hs_call: HsCall, backdo
 
 
 def test_error_body_shape(hs_call: HsCall) -> None:
-    # hubspot.md §4 "Error body": {status: "error", message, correlationId, category[, errors, context]}.
+    # HubSpot docs: "Error body": {status: "error", message, correlationId, category[, errors, context]}.
     missing = hs_call("GET", "crm/v3/objects/contacts/987654321")
     assert missing.status_code == 404
     body = missing.json()
@@ -150,7 +150,7 @@ def test_error_body_shape(hs_call: HsCall) -> None:
 
 
 def test_unknown_property_is_property_doesnt_exist(hs_call: HsCall) -> None:
-    # hubspot.md §4 "Error body": an unknown property is 400 PROPERTY_DOESNT_EXIST in errors[].code.
+    # HubSpot docs: "Error body": an unknown property is 400 PROPERTY_DOESNT_EXIST in errors[].code.
     answer = hs_call("POST", "crm/v3/objects/contacts", json={"properties": {"favourite_colour": "red"}})
     assert answer.status_code == 400
     body = answer.json()
@@ -160,7 +160,7 @@ def test_unknown_property_is_property_doesnt_exist(hs_call: HsCall) -> None:
 
 
 def test_duplicate_contact_email_is_409_conflict(hs_call: HsCall) -> None:
-    # hubspot.md §3 "Duplicate create": 409 category CONFLICT, "Contact already exists. Existing ID: …".
+    # HubSpot docs: "Duplicate create": 409 category CONFLICT, "Contact already exists. Existing ID: …".
     first = hs_call("POST", "crm/v3/objects/contacts", json={"properties": {"email": "twin@contract.test"}})
     second = hs_call("POST", "crm/v3/objects/contacts", json={"properties": {"email": "twin@contract.test"}})
     assert second.status_code == 409
@@ -169,14 +169,14 @@ def test_duplicate_contact_email_is_409_conflict(hs_call: HsCall) -> None:
 
 
 def test_bad_token_is_401(hs_call: HsCall) -> None:
-    # hubspot.md §4 "Error body": authentication failures use the same error shape.
+    # HubSpot docs: "Error body": authentication failures use the same error shape.
     answer = hs_call("GET", "crm/v3/objects/contacts", headers={"Authorization": "Bearer pat-wrong"})
     assert answer.status_code == 401
     assert {"status", "message", "correlationId", "category"} <= set(answer.json())
 
 
 def test_list_archived_true_returns_only_archived(hs: HubSpot, hs_call: HsCall) -> None:
-    # hubspot.md §2 "List endpoint": archived=true returns only archived records.
+    # HubSpot docs: "List endpoint": archived=true returns only archived records.
     kept, gone = make_contacts(hs, 2)
     assert hs_call("DELETE", f"crm/v3/objects/contacts/{gone}").status_code == 204
     archived = hs_call("GET", "crm/v3/objects/contacts", params={"archived": "true"}).json()["results"]
@@ -186,7 +186,7 @@ def test_list_archived_true_returns_only_archived(hs: HubSpot, hs_call: HsCall) 
 
 
 def test_batch_over_100_inputs_is_refused(hs_call: HsCall) -> None:
-    # hubspot.md §3 "Batch create": "Object API batch endpoints are limited to 100 inputs per request."
+    # HubSpot docs: "Batch create": "Object API batch endpoints are limited to 100 inputs per request."
     inputs = [{"properties": {"email": f"n{i}@contract.test"}} for i in range(101)]
     answer = hs_call("POST", "crm/v3/objects/contacts/batch/create", json={"inputs": inputs})
     assert answer.status_code == 400

@@ -8,7 +8,7 @@ from tests.contract.conftest import Backdoor, HsCall
 
 
 def test_owners_carry_teams_with_a_primary_flag(hs: HubSpot, backdoor: Backdoor) -> None:
-    # hubspot.md §3 "Owners and teams": crm/v3/owners, read-only, teams[] with a primary flag.
+    # HubSpot docs: "Owners and teams": crm/v3/owners, read-only, teams[] with a primary flag.
     ana = backdoor.hubspot_owner("ana@contract.test", "Ana", "Lyst", ["Customer Success", "BPA"])
     backdoor.hubspot_owner("bo@contract.test", "Bo", "Zed", ["Customer Success Managers"])
     owners = hs.crm.owners.owners_api.get_page(limit=100).results
@@ -22,14 +22,14 @@ def test_owners_carry_teams_with_a_primary_flag(hs: HubSpot, backdoor: Backdoor)
 
 
 def test_teams_list_members(hs_call: HsCall, backdoor: Backdoor) -> None:
-    # hubspot.md §3 "Owners and teams": settings/v3/users/teams lists teams (SDK settings.users.teams_api).
+    # HubSpot docs: "Owners and teams": settings/v3/users/teams lists teams (SDK settings.users.teams_api).
     owner = backdoor.hubspot_owner("cy@contract.test", "Cy", "Lyst", ["BPA"])
     teams = {t["name"]: t for t in hs_call("GET", "settings/v3/users/teams").json()["results"]}
     assert str(owner["userId"]) in teams["BPA"]["userIds"]
 
 
 def test_ticket_pipelines_and_stages(hs_call: HsCall) -> None:
-    # hubspot.md §3 "Tickets": use internal stage ids from the pipelines API; tickets default to a pipeline.
+    # HubSpot docs: "Tickets": use internal stage ids from the pipelines API; tickets default to a pipeline.
     pipelines = hs_call("GET", "crm/v3/pipelines/tickets").json()["results"]
     assert pipelines
     for pipeline in pipelines:
@@ -47,7 +47,7 @@ def test_ticket_pipelines_and_stages(hs_call: HsCall) -> None:
 
 
 def test_stage_of_another_pipeline_is_refused(hs_call: HsCall) -> None:
-    # hubspot.md §3 "Tickets": a stage id must be one of the ticket's pipeline's stages.
+    # HubSpot docs: "Tickets": a stage id must be one of the ticket's pipeline's stages.
     pipelines = hs_call("GET", "crm/v3/pipelines/tickets").json()["results"]
     other = next(p for p in pipelines if p["id"] != "0")
     props = {"subject": "Mismatch", "hs_pipeline": "0", "hs_pipeline_stage": other["stages"][0]["id"]}

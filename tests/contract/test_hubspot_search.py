@@ -38,7 +38,7 @@ def emails(answer: Any) -> list[str]:
 
 
 def test_filter_groups_are_or_and_filters_are_and(hs_call: HsCall) -> None:
-    # hubspot.md §2 "Search API": OR between filterGroups, AND within a group.
+    # HubSpot docs: "Search API": OR between filterGroups, AND within a group.
     seed_people(hs_call)
     body = {
         "filterGroups": [
@@ -55,7 +55,7 @@ def test_filter_groups_are_or_and_filters_are_and(hs_call: HsCall) -> None:
 
 
 def test_one_sort_and_after_paging(hs_call: HsCall) -> None:
-    # hubspot.md §2 "Paging and sorting": one sort rule; page with paging.next.after until it is absent.
+    # HubSpot docs: "Paging and sorting": one sort rule; page with paging.next.after until it is absent.
     seed_people(hs_call)
     body: dict[str, Any] = {
         "sorts": [{"propertyName": "firstname", "direction": "DESCENDING"}],
@@ -75,13 +75,13 @@ def test_one_sort_and_after_paging(hs_call: HsCall) -> None:
 
 
 def test_two_sorts_are_refused(hs_call: HsCall) -> None:
-    # hubspot.md §2 "Paging and sorting": "Only one sorting rule can be applied to any search."
+    # HubSpot docs: "Paging and sorting": "Only one sorting rule can be applied to any search."
     body = {"sorts": [{"propertyName": "firstname"}, {"propertyName": "lastname"}]}
     assert hs_search(hs_call, "contacts", body).status_code == 400
 
 
 def test_archived_records_never_match(hs_call: HsCall) -> None:
-    # hubspot.md §2 "Limits": "Archived CRM objects won't appear in any search results."
+    # HubSpot docs: "Limits": "Archived CRM objects won't appear in any search results."
     ids = seed_people(hs_call)
     assert hs_call("DELETE", f"crm/v3/objects/contacts/{ids['bo@contract.test']}").status_code == 204
     body = {"filterGroups": [{"filters": [eq("lastname", "Zed")]}], "properties": ["email"]}
@@ -89,7 +89,7 @@ def test_archived_records_never_match(hs_call: HsCall) -> None:
 
 
 def test_page_size_cap_and_the_10000_result_cap(hs_call: HsCall, backdoor: Backdoor) -> None:
-    # hubspot.md §2 "Limits": at most 200 per page, and paging beyond 10,000 results is a 400.
+    # HubSpot docs: "Limits": at most 200 per page, and paging beyond 10,000 results is a 400.
     # 10,050 contacts are seeded through the emulator helper: the check is only about paging.
     backdoor.hubspot_records("contacts", ({"email": f"bulk{i}@contract.test"} for i in range(10_050)))
     full = hs_search(hs_call, "contacts", {"limit": 200, "properties": ["email"]})
@@ -104,7 +104,7 @@ def test_page_size_cap_and_the_10000_result_cap(hs_call: HsCall, backdoor: Backd
 
 
 def test_default_page_is_10(hs_call: HsCall, backdoor: Backdoor) -> None:
-    # hubspot.md §2 "Limits": the default page size is 10. Seeded through the helper (paging only).
+    # HubSpot docs: "Limits": the default page size is 10. Seeded through the helper (paging only).
     backdoor.hubspot_records("contacts", ({"email": f"p{i}@contract.test"} for i in range(15)))
     answer = hs_search(hs_call, "contacts", {})
     assert len(answer.json()["results"]) == 10

@@ -13,7 +13,7 @@ from tests.contract.conftest import SF_VERSION
 
 
 def test_client_credentials_token_response(sf_login: dict[str, Any]) -> None:
-    # salesforce.md §4: client credentials (HTTP Basic) answers an access token and the instance URL.
+    # Salesforce docs: : client credentials (HTTP Basic) answers an access token and the instance URL.
     assert sf_login["access_token"]
     assert sf_login["instance_url"].startswith("https://")
     assert sf_login["token_type"] == "Bearer"
@@ -21,12 +21,12 @@ def test_client_credentials_token_response(sf_login: dict[str, Any]) -> None:
 
 
 def test_token_works_for_api_calls(sf: Salesforce) -> None:
-    # salesforce.md §4: the token is a session id usable with Salesforce(session_id=, instance_url=).
+    # Salesforce docs: : the token is a session id usable with Salesforce(session_id=, instance_url=).
     assert sf.query("SELECT Id FROM User LIMIT 1")["totalSize"] == 1
 
 
 def test_wrong_client_secret_is_invalid_client(http: requests.Session, env: dict[str, str]) -> None:
-    # salesforce.md §4 (token endpoint): bad client credentials are a 400 OAuth error, not a token.
+    # Salesforce docs: (token endpoint): bad client credentials are a 400 OAuth error, not a token.
     answer = http.post(
         f"{env['SALESFORCE_LOGIN_URL']}/services/oauth2/token",
         data={"grant_type": "client_credentials"},
@@ -38,7 +38,7 @@ def test_wrong_client_secret_is_invalid_client(http: requests.Session, env: dict
 
 
 def test_bad_token_is_401_invalid_session_id(http: requests.Session, sf_login: dict[str, Any]) -> None:
-    # salesforce.md §3.1/§3.3: an invalid session is 401 with errorCode INVALID_SESSION_ID (a JSON list).
+    # Salesforce docs: an invalid session is 401 with errorCode INVALID_SESSION_ID (a JSON list).
     bad = Salesforce(
         instance_url=sf_login["instance_url"], session_id="00D!bogus", version=SF_VERSION, session=http
     )

@@ -20,7 +20,7 @@ def usage(header: str) -> tuple[int, int]:
 
 
 def test_limit_info_header_counts_calls(sf_call: SfCall) -> None:
-    # salesforce.md §3.4 (REST "Limit Info Header"): Sforce-Limit-Info: api-usage=N/MAX on REST responses.
+    # Salesforce docs: (REST "Limit Info Header"): Sforce-Limit-Info: api-usage=N/MAX on REST responses.
     first = usage(sf_call("GET", "limits").headers["Sforce-Limit-Info"])
     second = usage(sf_call("GET", "sobjects").headers["Sforce-Limit-Info"])
     assert second[0] > first[0]
@@ -28,7 +28,7 @@ def test_limit_info_header_counts_calls(sf_call: SfCall) -> None:
 
 
 def test_limits_resource_lists_daily_allocations(sf: Salesforce) -> None:
-    # salesforce.md §3.4: /limits reports {Max, Remaining} for DailyApiRequests, SingleEmail, ...
+    # Salesforce docs: : /limits reports {Max, Remaining} for DailyApiRequests, SingleEmail, ...
     limits = sf.limits()
     for name in ("DailyApiRequests", "SingleEmail", "DailyWorkflowEmails", "MassEmail"):
         assert set(limits[name]) >= {"Max", "Remaining"}
@@ -36,7 +36,7 @@ def test_limits_resource_lists_daily_allocations(sf: Salesforce) -> None:
 
 
 def test_spent_allocation_is_403_request_limit_exceeded(sf: Salesforce, backdoor: Backdoor) -> None:
-    # salesforce.md §3.1/§3.2: REQUEST_LIMIT_EXCEEDED is a 403 (SalesforceRefusedRequest), not a 429.
+    # Salesforce docs: REQUEST_LIMIT_EXCEEDED is a 403 (SalesforceRefusedRequest), not a 429.
     backdoor.salesforce_daily_budget(3)
     with pytest.raises(SalesforceRefusedRequest) as caught:
         for _ in range(5):

@@ -30,7 +30,7 @@ def user(backdoor: Backdoor, name: str, manager: str | None = None) -> str:
 
 
 def test_default_batch_is_2000_rows_with_next_records_url(sf: Salesforce, backdoor: Backdoor) -> None:
-    # salesforce.md §1.3 (REST "Query"): up to 2,000 rows per batch, then nextRecordsUrl until done.
+    # Salesforce docs: (REST "Query"): up to 2,000 rows per batch, then nextRecordsUrl until done.
     # 2,500 rows are seeded through the emulator helper: the check is only about paging.
     seeded = backdoor.salesforce_rows("Account", ({"Name": f"Paging {i:04}"} for i in range(2500)))
     first = sf.query("SELECT Id FROM Account")
@@ -44,7 +44,7 @@ def test_default_batch_is_2000_rows_with_next_records_url(sf: Salesforce, backdo
 
 
 def test_batch_size_header(sf: Salesforce, backdoor: Backdoor) -> None:
-    # salesforce.md §1.3 ("Change the Batch Size in Queries"): Sforce-Query-Options: batchSize=N, 200..2000.
+    # Salesforce docs: ("Change the Batch Size in Queries"): Sforce-Query-Options: batchSize=N, 200..2000.
     # Seeded through the emulator helper: the check is only about paging.
     backdoor.salesforce_rows("Account", ({"Name": f"Batch {i:04}"} for i in range(1100)))
     options = {"headers": {"Sforce-Query-Options": "batchSize=500"}}
@@ -55,7 +55,7 @@ def test_batch_size_header(sf: Salesforce, backdoor: Backdoor) -> None:
 
 
 def test_two_long_text_fields_cap_the_batch_at_200(sf: Salesforce, backdoor: Backdoor) -> None:
-    # salesforce.md §1.3: with two or more long-text fields selected a batch holds at most 200 rows.
+    # Salesforce docs: : with two or more long-text fields selected a batch holds at most 200 rows.
     # Seeded through the emulator helper: the check is only about paging.
     client = backdoor.salesforce_rows("Account", [{"Name": "Long text client", "Description": "x" * 300}])[0]
     rows = ({"Name": f"SLI {i}", "Client__c": client, "Intervention_Plan__c": "plan"} for i in range(450))
@@ -69,7 +69,7 @@ def test_two_long_text_fields_cap_the_batch_at_200(sf: Salesforce, backdoor: Bac
 
 
 def test_relationship_paths_five_levels_with_null_lookups(sf: Salesforce, backdoor: Backdoor) -> None:
-    # salesforce.md §1.6: child-to-parent paths up to 5 levels; an empty lookup comes back as null.
+    # Salesforce docs: : child-to-parent paths up to 5 levels; an empty lookup comes back as null.
     head = user(backdoor, "head")
     manager = user(backdoor, "manager", manager=head)
     owner = user(backdoor, "owner", manager=manager)
@@ -93,7 +93,7 @@ def test_relationship_paths_five_levels_with_null_lookups(sf: Salesforce, backdo
 
 
 def test_six_level_path_is_rejected(sf: Salesforce) -> None:
-    # salesforce.md §1.6: at most 5 levels in a child-to-parent path (Contact.Account.Owner.FirstName = 3).
+    # Salesforce docs: : at most 5 levels in a child-to-parent path (Contact.Account.Owner.FirstName = 3).
     with pytest.raises(SalesforceMalformedRequest):
         sf.query(
             "SELECT Referral_Account__r.Owner.Manager.Manager.Manager.Email "
@@ -102,7 +102,7 @@ def test_six_level_path_is_rejected(sf: Salesforce) -> None:
 
 
 def test_query_all_returns_deleted_rows_and_query_does_not(sf: Salesforce) -> None:
-    # salesforce.md §1.4 (REST "QueryAll"): queryAll includes soft-deleted rows with IsDeleted = true.
+    # Salesforce docs: (REST "QueryAll"): queryAll includes soft-deleted rows with IsDeleted = true.
     kept = sf.Account.create({"Name": "Kept"})["id"]
     gone = sf.Account.create({"Name": "Gone"})["id"]
     sf.Account.delete(gone)
@@ -114,7 +114,7 @@ def test_query_all_returns_deleted_rows_and_query_does_not(sf: Salesforce) -> No
 
 
 def test_query_all_next_records_url_keeps_deleted_rows(sf: Salesforce, backdoor: Backdoor) -> None:
-    # salesforce.md §1.3 (REST "QueryAll"): queryAll's nextRecordsUrl continues the queryAll result,
+    # Salesforce docs: (REST "QueryAll"): queryAll's nextRecordsUrl continues the queryAll result,
     # deleted rows included. The 2,050 live rows are seeded through the emulator helper (paging only).
     backdoor.salesforce_rows("Account", ({"Name": f"Bulk {i:04}"} for i in range(2050)))
     gone = sf.Account.create({"Name": "Zz deleted last"})["id"]
@@ -127,7 +127,7 @@ def test_query_all_next_records_url_keeps_deleted_rows(sf: Salesforce, backdoor:
 
 
 def test_long_text_fields_cannot_be_filtered(sf: Salesforce) -> None:
-    # salesforce.md "Design implications" 3 (SOQL guide): "You can't filter against the content of textarea
+    # Salesforce SOQL guide: "You can't filter against the content of textarea
     # fields"; selecting them is fine.
     sf.query("SELECT Intervention_Plan__c FROM Service_Level_Intervention__c")
     with pytest.raises(SalesforceMalformedRequest):

@@ -12,7 +12,7 @@ from tests.contract.conftest import Backdoor, SfCall
 
 
 def test_upsert_by_external_id_creates_then_updates(sf: Salesforce) -> None:
-    # salesforce.md §2.1 (REST upsert): 201 with created:true on insert, 200/204 on update.
+    # Salesforce docs: (REST upsert): 201 with created:true on insert, 200/204 on update.
     created = sf.Account.upsert("External_Key__c/K-1", {"Name": "Upserted"}, raw_response=True)
     assert created.status_code == 201
     assert created.json()["created"] is True
@@ -22,7 +22,7 @@ def test_upsert_by_external_id_creates_then_updates(sf: Salesforce) -> None:
 
 
 def test_upsert_matching_several_records_is_300(sf: Salesforce) -> None:
-    # salesforce.md §2.1/§3.1: 300 with the matching records when the external id is not unique.
+    # Salesforce docs: 300 with the matching records when the external id is not unique.
     first = sf.Account.create({"Name": "Twin A", "External_Key__c": "DUP"})["id"]
     second = sf.Account.create({"Name": "Twin B", "External_Key__c": "DUP"})["id"]
     with pytest.raises(SalesforceMoreThanOneRecord) as caught:
@@ -38,7 +38,7 @@ def collection(sf: Salesforce, records: list[dict[str, Any]], all_or_none: bool)
 
 
 def test_collections_partial_failure_uses_status_code(sf: Salesforce) -> None:
-    # salesforce.md §2.2: HTTP 200, per-record results in order; errors carry statusCode, not errorCode.
+    # Salesforce docs: : HTTP 200, per-record results in order; errors carry statusCode, not errorCode.
     results = collection(
         sf,
         [{"attributes": {"type": "Account"}, "Name": "Fine"}, {"attributes": {"type": "Account"}}],
@@ -53,7 +53,7 @@ def test_collections_partial_failure_uses_status_code(sf: Salesforce) -> None:
 
 
 def test_collections_all_or_none_rolls_back(sf: Salesforce) -> None:
-    # salesforce.md §2.2: allOrNone rolls every record back; the valid ones report the rollback.
+    # Salesforce docs: : allOrNone rolls every record back; the valid ones report the rollback.
     results = collection(
         sf,
         [{"attributes": {"type": "Account"}, "Name": "Undone"}, {"attributes": {"type": "Account"}}],
@@ -66,7 +66,7 @@ def test_collections_all_or_none_rolls_back(sf: Salesforce) -> None:
 
 
 def test_collections_refuse_more_than_200_records(sf_call: SfCall) -> None:
-    # salesforce.md §2.2: up to 200 records per sObject Collections call; a malformed request is 400.
+    # Salesforce docs: : up to 200 records per sObject Collections call; a malformed request is 400.
     records = [{"attributes": {"type": "Account"}, "Name": f"N{i}"} for i in range(201)]
     answer = sf_call("POST", "composite/sobjects", json={"records": records})
     assert answer.status_code == 400
@@ -77,7 +77,7 @@ def email(to: str, subject: str) -> dict[str, Any]:
 
 
 def test_email_simple_batch(sf: Salesforce, backdoor: Backdoor) -> None:
-    # salesforce.md §2.5: one input per email; the answer lists {actionName, errors, isSuccess, outputValues}.
+    # Salesforce docs: : one input per email; the answer lists {actionName, errors, isSuccess, outputValues}.
     inputs = [email("a@contract.test", "First"), email("b@contract.test", "Second")]
     results = sf.restful("actions/standard/emailSimple", method="POST", json={"inputs": inputs})
     assert [(r["actionName"], r["isSuccess"], r["errors"]) for r in results] == [
@@ -89,7 +89,7 @@ def test_email_simple_batch(sf: Salesforce, backdoor: Backdoor) -> None:
 
 
 def test_email_simple_inputs_fail_independently(sf_call: SfCall, backdoor: Backdoor) -> None:
-    # salesforce.md §2.5: each input has its own isSuccess/errors (a mixed batch's HTTP status is unverified).
+    # Salesforce docs: : each input has its own isSuccess/errors (a mixed batch's HTTP status is unverified).
     inputs = [email("ok@contract.test", "Fine"), email("not an address", "Broken")]
     answer = sf_call("POST", "actions/standard/emailSimple", json={"inputs": inputs})
     assert answer.status_code in (200, 400)
