@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from rules.durations import BusinessCalendar, Duration, add_duration
-from rules.expressions import Expression, Text, to_datetime
+from rules.expressions import Expression, ExpressionError, Text, to_datetime
 from rules.settings import Settings
 from rules.source import Position
 
@@ -125,8 +125,6 @@ class TemplateLibrary:
 
     def render(self, name: str, context: Mapping[str, Any]) -> tuple[str | None, str | None]:
         """The (text, html) parts of a named template; a part is ``None`` when its file is absent."""
-        from rules.expressions import ExpressionError  # local: avoids a cycle at import time
-
         parts: list[str | None] = []
         for suffix in (".txt", ".html"):
             filename = name + suffix

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from rules.planner import PlannedAction
 from rules.source import ConfigErrors
 from sync.connectors.registry import ConnectorUnavailable, load_config
 from sync.lock import LockHeld
@@ -74,19 +75,15 @@ def _parse_now(text: str, zone: ZoneInfo) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=zone)
 
 
-def _print_planned(actions: Sequence[object]) -> None:
+def _print_planned(actions: Sequence[PlannedAction]) -> None:
     for action in actions:
-        payload = getattr(action, "payload", {})
-        to = payload.get("to")
-        who = f" to {to.get('email')}" if isinstance(to, dict) else ""
-        owner = payload.get("owner")
-        if isinstance(owner, dict):
-            who += f" owner {owner.get('email')}"
+        payload = action.payload
+        to, owner = payload.get("to"), payload.get("owner")
+        who = f" to {to['email']}" if isinstance(to, dict) else ""
+        who += f" owner {owner['email']}" if isinstance(owner, dict) else ""
         what = payload.get("subject") or payload.get("body") or payload.get("fields") or ""
         due = f" due {payload['due_date']}" if payload.get("due_date") else ""
-        print(
-            f"PLAN {getattr(action, 'kind', '')}{who}{due}: {str(what)[:100]}  [{getattr(action, 'key', '')}]"
-        )
+        print(f"PLAN {action.kind}{who}{due}: {str(what)[:100]}  [{action.key}]")
 
 
 def _cmd_validate(config: Path) -> int:

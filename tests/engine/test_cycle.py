@@ -14,6 +14,7 @@ from sync.store.state import State
 from tests.engine.harness import STREAM, Harness
 from tests.fakes import TransportDown
 from tests.support import T0, Clock
+from tests.support import sli_record as sli
 
 RULES = """
 delivery: {max_attempts: 3, backoff: 1m, max_backoff: 10m}
@@ -29,24 +30,6 @@ rules:
     actions:
       - notify: {to: [owner], subject: "Plan missing: {{ record.Name }}", template: reminder}
 """
-
-
-def sli(n: int = 1, **changes: Any) -> dict[str, Any]:
-    record = {
-        "Id": f"a0X00000000000{n}AAA",
-        "Name": f"Client {n} - No Call No Show",
-        "CreatedDate": T0.isoformat(),
-        "Intervention_Plan__c": None,
-        "Client_Status__c": "Orange",
-        "OwnerId": "005A",
-        "Owner": {"Email": "owner@example.com", "Name": "Olive", "IsActive": True},
-        "Office__r": {
-            "Regional_Director__c": "005B",
-            "Regional_Director__r": {"Email": "rd@example.com", "IsActive": True},
-        },
-    }
-    record.update(changes)
-    return record
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from rules.compiler import load_rules
 from rules.evaluate import Evaluation, History, Outcome, evaluate
 from rules.model import RuleSet
 from tests.support import T0
+from tests.support import sli_record as sli
 
 REMINDER = """
 rules:
@@ -24,24 +25,6 @@ rules:
     actions:
       - notify: {to: [owner, director], subject: "Plan missing: {{ record.Name }}", template: reminder}
 """
-
-
-def sli(**changes: Any) -> dict[str, Any]:
-    record = {
-        "Id": "a0X000000000001AAA",
-        "Name": "John Smith - No Call No Show",
-        "CreatedDate": "2026-03-02T09:00:00.000+0000",
-        "Intervention_Plan__c": None,
-        "Client_Status__c": "Orange",
-        "OwnerId": "005A",
-        "Owner": {"Email": "owner@example.com", "Name": "Olive Owner", "IsActive": True},
-        "Office__r": {
-            "Regional_Director__c": "005B",
-            "Regional_Director__r": {"Email": "rd@example.com", "IsActive": True},
-        },
-    }
-    record.update(changes)
-    return record
 
 
 @dataclass
