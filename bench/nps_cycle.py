@@ -18,10 +18,9 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rules.compiler import load_rules
 from sandbox.app import Sandbox
 from sandbox.server import SandboxServer
-from sync.connectors.hubspot import build
+from sync.connectors.registry import build_connectors, load_config
 from sync.engine import Engine
 from sync.store.database import create_store_engine
 from sync.store.state import Store
@@ -77,11 +76,11 @@ def main(n: int = 1000) -> None:
             SALESFORCE_CLIENT_ID="x",
             SALESFORCE_CLIENT_SECRET="x",
         )
-        ruleset = load_rules(ROOT / "config.yaml")
+        ruleset = load_config(ROOT / "config.yaml")
         ruleset = type(ruleset)(
             **{**ruleset.__dict__, "rules": tuple(r for r in ruleset.rules if r.stream.crm == "hubspot")}
         )
-        connector = build(ruleset)
+        connector = build_connectors(ruleset)["hubspot"]
         store = Store(create_store_engine(f"sqlite:///{tmp}/bench.db"))
         store.migrate()
         now = datetime.now(UTC)

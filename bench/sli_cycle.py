@@ -20,11 +20,12 @@ from pathlib import Path
 
 import responses
 
-from rules.compiler import load_rules
 from sandbox.app import Sandbox
 from sandbox.mount import mount
+from sync.connectors.registry import load_config
 from sync.connectors.salesforce import SalesforceConnector
 from sync.connectors.salesforce.client import SalesforceClient
+from sync.connectors.salesforce.settings import salesforce_settings
 from sync.engine import Engine
 from sync.store.database import create_store_engine
 from sync.store.state import Store
@@ -56,7 +57,7 @@ def main(n: int = 1000) -> None:
         SALESFORCE_CLIENT_SECRET=credentials.salesforce_client_secret,
         HUBSPOT_ACCESS_TOKEN="unused",
     )
-    ruleset = load_rules(Path(__file__).resolve().parents[1] / "config.yaml")
+    ruleset = load_config(Path(__file__).resolve().parents[1] / "config.yaml")
     ruleset = type(ruleset)(
         **{**ruleset.__dict__, "rules": tuple(r for r in ruleset.rules if r.stream.crm == "salesforce")}
     )
@@ -68,8 +69,8 @@ def main(n: int = 1000) -> None:
         responses.RequestsMock(assert_all_requests_are_fired=False) as rsps,
     ):
         mount(sandbox, rsps, BASE_URL)
-        assert ruleset.settings.salesforce is not None
-        connector = SalesforceConnector(SalesforceClient(ruleset.settings.salesforce, lambda: now))
+        assert salesforce_settings(ruleset) is not None
+        connector = SalesforceConnector(SalesforceClient(salesforce_settings(ruleset), lambda: now))
         store = Store(create_store_engine(f"sqlite:///{tmp}/bench.db"))
         store.migrate()
         engine = Engine(

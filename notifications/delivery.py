@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
+from rules.actions.registry import kind as action_kind
 from rules.settings import DeliverySettings
 from sync.connectors.base import CrmUnavailable, DeliveryResult, OwedAction
 from sync.store.state import Store, backoff
@@ -35,14 +38,21 @@ class DeliveryReport:
         return {**dict(self.counts), "errors": self.errors[:20]}
 
 
-def _owed(row: LedgerAction) -> OwedAction:
+def _owed(row: LedgerAction) -> OwedAction | DeliveryResult:
+    """The ledger row as its adapter takes it, or a failure when its payload cannot be read (an action
+    kind that no longer exists, a row edited by hand): retrying cannot mend that."""
     record_id = row.record_key.split(":", 1)[1]
+    kind = action_kind(row.kind)
+    if kind is None:
+        return DeliveryResult.failed(row.key, f"unknown action kind {row.kind!r}", retryable=False)
+    try:
+        payload = kind.load(row.payload or {})
+    except ValidationError as exc:
+        return DeliveryResult.failed(row.key, f"stored {row.kind} payload is invalid: {exc}", retryable=False)
     # Sent to the CRM before (even if the process died before hearing back): the adapter first looks
     # for what that attempt may have written.
     tried = row.attempted_at is not None
-    return OwedAction(
-        row.key, row.external_id, row.kind, record_id, dict(row.payload or {}), row.attempts, tried
-    )
+    return OwedAction(row.key, row.external_id, row.kind, record_id, payload, row.attempts, tried)
 
 
 def record_result(
@@ -84,36 +94,39 @@ def deliver_owed(
             now = clock()
             with store.transaction() as state:
                 owed_rows = state.owed(target, now, settings.batch_size)
-                batch = [_owed(row) for row in owed_rows]
+                loaded = [_owed(row) for row in owed_rows]
+                batch = [item for item in loaded if isinstance(item, OwedAction)]
+                unreadable = [item for item in loaded if isinstance(item, DeliveryResult)]
                 for owed_row in owed_rows:  # write-ahead: committed before the CRM is called
                     owed_row.attempted_at = now
                     state.session.add(owed_row)
-            if not batch:
+            if not owed_rows:
                 break
             exhausted = False
             try:
-                results = connector.deliver(batch)
+                results = connector.deliver(batch) if batch else []
             except CrmUnavailable as exc:
                 exhausted = True
                 results = [DeliveryResult.deferred(a.key, str(exc), exc.retry_after) for a in batch]
             except Exception as exc:  # an adapter bug or transport failure must not lose the batch
                 log.warning("delivery to %s failed: %s", target, exc)
                 results = [DeliveryResult.failed(a.key, f"{type(exc).__name__}: {exc}") for a in batch]
-            by_key = {r.key: r for r in results}
+            by_key = {r.key: r for r in [*results, *unreadable]}
             with store.transaction() as state:
-                rows = state.actions([action.key for action in batch])
-                for action in batch:
-                    result = by_key.get(action.key) or DeliveryResult.failed(
-                        action.key, f"the {target} adapter returned no result for this action"
+                keys = [row.key for row in owed_rows]
+                rows = state.actions(keys)
+                for key in keys:
+                    result = by_key.get(key) or DeliveryResult.failed(
+                        key, f"the {target} adapter returned no result for this action"
                     )
-                    ledger_row = rows.get(action.key)
+                    ledger_row = rows.get(key)
                     if ledger_row is None:
                         continue
                     status = record_result(ledger_row, result, clock(), settings)
                     state.session.add(ledger_row)
                     report.counts[status] += 1
                     if status in ("dead", "retrying") and len(report.errors) < 100:
-                        report.errors.append(f"{action.key}: {result.error}")
+                        report.errors.append(f"{key}: {result.error}")
             if exhausted:
                 break  # the CRM cannot be called (budget spent, access refused): nothing else goes this cycle
     return report

@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from notifications.recipients import Directory
+from notifications.rendering import RenderError
 from rules.expressions import ExpressionError
 from rules.model import Rule, RuleSet, Stream, materialise
 from rules.planner import Notice, PlannedAction, plan_firing
@@ -133,7 +134,7 @@ def evaluate(
     for rule in ruleset.rules_for(stream.name):
         try:
             _evaluate_rule(ruleset, rule, record, ctx, history, now, result, directory)
-        except ExpressionError as exc:
+        except RenderError as exc:  # an expression or template failing on this record: a notice
             result.notices.append(Notice(rule.id, "error", str(exc)))
             prior = _prior_due(rule, history)
             result.wake_at(prior)

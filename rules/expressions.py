@@ -13,12 +13,13 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
-from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError, Undefined, nodes
+from jinja2 import DictLoader, StrictUndefined, TemplateError, TemplateSyntaxError, Undefined, nodes
 from jinja2.meta import find_undeclared_variables
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from notifications.rendering import RenderError
 
 #: Names every condition and template may use.
 CONTEXT_NAMES = frozenset({"record", "previous", "now", "first_seen", "source", "record_url"})
@@ -29,7 +30,7 @@ _INT_RE = re.compile(r"[+-]?\d+")
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-class ExpressionError(ValueError):
+class ExpressionError(RenderError):
     """An expression or template that does not compile or does not evaluate."""
 
 
@@ -107,9 +108,10 @@ def expression_environment() -> ImmutableSandboxedEnvironment:
     return _register(ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False))
 
 
-def template_environment(templates_dir: Path | None) -> ImmutableSandboxedEnvironment:
-    """The environment texts compile in; files ending ``.html`` are autoescaped."""
-    loader = FileSystemLoader(str(templates_dir)) if templates_dir is not None else None
+def template_environment(sources: Mapping[str, str] | None = None) -> ImmutableSandboxedEnvironment:
+    """The environment texts compile in, with template files given as ``{file name: source}`` (read
+    when the configuration loads; nothing is read from disk afterwards). Files ending ``.html`` are
+    autoescaped."""
 
     def autoescape(name: str | None) -> bool:
         return bool(name) and str(name).endswith((".html", ".htm"))
@@ -118,8 +120,9 @@ def template_environment(templates_dir: Path | None) -> ImmutableSandboxedEnviro
         ImmutableSandboxedEnvironment(
             undefined=StrictUndefined,
             autoescape=autoescape,
-            loader=loader,
+            loader=DictLoader(dict(sources or {})),
             keep_trailing_newline=False,
+            auto_reload=False,
         )
     )
 
@@ -248,3 +251,15 @@ def compile_text(env: ImmutableSandboxedEnvironment, source: str) -> Text:
         names=frozenset(find_undeclared_variables(ast)),
         roles=frozenset(p[0] for p in record_paths(ast, "roles")),
     )
+
+
+def compile_template_file(env: ImmutableSandboxedEnvironment, name: str) -> Text:
+    """Compile a template file known to ``env``'s loader (``{% extends %}``/``{% include %}`` resolve
+    there too); its failures at render time name the file."""
+    try:
+        template = env.get_template(name)
+    except TemplateSyntaxError as exc:
+        raise ExpressionError(f"{name}:{exc.lineno}: syntax error: {exc.message}") from exc
+    except TemplateError as exc:
+        raise ExpressionError(f"{name}: {exc}") from exc
+    return Text(source=f"template {name}", _fn=template.render)

@@ -4,25 +4,22 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-
+from notifications.records import lookup
+from notifications.rendering import TemplateLibrary
+from notifications.roles import Role
 from rules.durations import BusinessCalendar, Duration, add_duration
-from rules.expressions import Expression, ExpressionError, Text, to_datetime
-from rules.settings import Settings
+from rules.expressions import Expression, Text, to_datetime
+from rules.settings import Settings, StreamSettings
 from rules.source import Position
 
-#: Action kinds each CRM can carry out.
-CAPABILITIES: Mapping[str, frozenset[str]] = {
-    "salesforce": frozenset({"create_task", "send_email", "notify", "post_chatter", "update_record"}),
-    "hubspot": frozenset({"create_task", "create_ticket", "send_email", "notify", "update_record"}),
-}
-DEFAULT_ID_FIELD = {"salesforce": "Id", "hubspot": "id"}
+if TYPE_CHECKING:
+    from rules.actions.base import ActionKind
 
 
 @dataclass(frozen=True)
@@ -45,23 +42,7 @@ class Stream:
     checks: tuple[StreamCheck, ...] = ()
     record_url: Text | None = None
     position: Position | None = None  # where the stream is defined, for errors found later (adapters)
-
-
-@dataclass(frozen=True)
-class Role:
-    """A named recipient: a person found through a record's fields, a fixed address, the members of a
-    CRM team, the next member of a team in turn, or the first of other roles that finds someone."""
-
-    name: str
-    source: str | None = None
-    email: str | None = None
-    id: str | None = None
-    display_name: str | None = None
-    active: str | None = None
-    address: str | None = None
-    team: str | None = None
-    round_robin: str | None = None
-    first_of: tuple[str, ...] = ()
+    settings: StreamSettings | None = None  # as configured, with the CRM's own stream options
 
 
 @dataclass(frozen=True)
@@ -92,12 +73,17 @@ class RecipientRef:
 
 @dataclass(frozen=True)
 class ActionSpec:
-    """One compiled action of a rule; ``params`` holds compiled texts and references by kind."""
+    """One compiled action of a rule: its kind, the CRM that carries it out and the kind's compiled
+    parameters (texts, recipient references, timers)."""
 
     id: str
-    kind: str
+    kind: ActionKind[Any, Any]
     target: str
-    params: Mapping[str, Any]
+    compiled: Any
+
+    @property
+    def kind_name(self) -> str:
+        return self.kind.name
 
 
 @dataclass(frozen=True)
@@ -116,29 +102,6 @@ class Rule:
 
 
 @dataclass(frozen=True)
-class TemplateLibrary:
-    """Named email templates: ``NAME.txt`` (plain) and/or ``NAME.html`` (autoescaped) in one folder."""
-
-    directory: Path
-    env: ImmutableSandboxedEnvironment = field(repr=False)
-    names: frozenset[str] = frozenset()
-
-    def render(self, name: str, context: Mapping[str, Any]) -> tuple[str | None, str | None]:
-        """The (text, html) parts of a named template; a part is ``None`` when its file is absent."""
-        parts: list[str | None] = []
-        for suffix in (".txt", ".html"):
-            filename = name + suffix
-            if filename not in self.names:
-                parts.append(None)
-                continue
-            try:
-                parts.append(self.env.get_template(filename).render(**context))
-            except Exception as exc:  # template runtime errors of any kind become located failures
-                raise ExpressionError(f"template {filename}: {type(exc).__name__}: {exc}") from exc
-        return parts[0], parts[1]
-
-
-@dataclass(frozen=True)
 class RuleSet:
     """Everything the engine needs from the configuration, validated and compiled."""
 
@@ -149,6 +112,7 @@ class RuleSet:
     rules: tuple[Rule, ...]
     templates: TemplateLibrary
     timezone: ZoneInfo
+    sources: tuple[Path, ...] = ()  # every file the rule set was compiled from (config, includes, templates)
 
     def rules_for(self, stream: str) -> tuple[Rule, ...]:
         return tuple(rule for rule in self.rules if rule.stream.name == stream)
@@ -158,20 +122,6 @@ class RuleSet:
         """Streams that at least one rule reads."""
         used = {rule.stream.name for rule in self.rules}
         return tuple(stream for name, stream in self.streams.items() if name in used)
-
-
-def lookup(record: Mapping[str, Any] | None, path: str) -> Any:
-    """The value at a dotted field path, case-insensitively; ``None`` when any step is missing."""
-    current: Any = record
-    for part in path.split("."):
-        if not isinstance(current, Mapping):
-            return None
-        if part in current:
-            current = current[part]
-            continue
-        lowered = part.lower()
-        current = next((v for k, v in current.items() if isinstance(k, str) and k.lower() == lowered), None)
-    return current
 
 
 def materialise(record: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from rules.durations import Duration, DurationError
 
-ACTION_KINDS = ("create_task", "create_ticket", "send_email", "notify", "post_chatter", "update_record")
 ID_RE = r"^[a-z0-9][a-z0-9_.-]*$"
 
 
@@ -68,46 +67,15 @@ class StreamSettings(Strict):
         return value
 
 
-class SalesforceSettings(Strict):
-    login_url: str
-    auth: Literal["client_credentials", "jwt"] = "client_credentials"
-    client_id: str
-    client_secret: str | None = None
-    username: str | None = None
-    private_key: str | None = None
-    jwt_audience: str | None = None
-    api_version: str = Field(default="62.0", pattern=r"^\d{2,3}\.0$")
-    ca_bundle: str | None = None
-    timeout: DurationField = Duration(seconds=30)
-    overlap: DurationField = Duration(seconds=600)
-    max_api_usage: float = Field(default=0.9, gt=0, le=1)
-    query_batch_size: int = Field(default=2000, ge=200, le=2000)
-    email_batch_size: int = Field(default=100, ge=1, le=200)
+class ConnectionSettings(Strict):
+    """A CRM section of the configuration. Each adapter subclasses it with its connection settings;
+    ``streams`` are the collections of records it polls."""
+
     streams: dict[str, StreamSettings] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _auth_fields(self) -> SalesforceSettings:
-        if self.auth == "client_credentials" and not self.client_secret:
-            raise ValueError("auth client_credentials needs client_secret (or client_secret_file)")
-        if self.auth == "jwt" and not (self.username and self.private_key):
-            raise ValueError("auth jwt needs username and private_key (or private_key_file)")
-        return self
-
-
-class HubSpotSettings(Strict):
-    base_url: str = "https://api.hubapi.com"
-    access_token: str
-    ca_bundle: str | None = None
-    timeout: DurationField = Duration(seconds=30)
-    # Each poll re-reads this much before its cursor: the search index lags behind writes.
-    overlap: DurationField = Duration(seconds=600)
-    # The search API's own limit is 5 requests per second per account.
-    search_requests_per_second: float = Field(default=4.0, gt=0, le=5)
-    # Stop calling (BudgetExhausted) once this share of the daily API limit is used.
-    max_daily_usage: float = Field(default=0.9, gt=0, le=1)
-    # The transactional email (a template with {{ custom.subject }}, body, html) every send uses.
-    transactional_email_id: int = Field(default=0, ge=0)
-    streams: dict[str, StreamSettings] = Field(default_factory=dict)
+    def without_streams(self) -> ConnectionSettings:
+        """The connection alone (streams and rules may change while a daemon runs; this may not)."""
+        return self.model_copy(update={"streams": {}})
 
 
 class StoreSettings(Strict):
@@ -204,70 +172,22 @@ def _timer(value: Any) -> Any:
 TimerField = Annotated[TimerSettings, BeforeValidator(_timer)]
 
 
-class EmailAction(Strict):
-    to: list[str] = Field(min_length=1)
-    cc: list[str] = Field(default_factory=list)
-    sender: str | None = None
-    subject: str
-    template: str
-
-
-class TaskAction(Strict):
-    subject: str
-    owner: str | None = None
-    due: TimerField | None = None
-    description: str | None = None
-    priority: str | None = None
-    status: str | None = None
-    type: str | None = None
-    fields: dict[str, str] = Field(default_factory=dict)
-
-
-class TicketAction(Strict):
-    subject: str
-    pipeline: str
-    stage: str
-    owner: str | None = None
-    content: str | None = None
-    properties: dict[str, str] = Field(default_factory=dict)
-
-
-class ChatterAction(Strict):
-    body: str
-
-
-class UpdateAction(Strict):
-    fields: dict[str, str] = Field(min_length=1)
-
-
-ACTION_MODELS: dict[str, type[Strict]] = {
-    "create_task": TaskAction,
-    "create_ticket": TicketAction,
-    "send_email": EmailAction,
-    "notify": EmailAction,
-    "post_chatter": ChatterAction,
-    "update_record": UpdateAction,
-}
-
-
 class RuleSettings(Strict):
     id: str = Field(pattern=ID_RE, max_length=64)
     description: str | None = None
-    source: str = Field(pattern=r"^(salesforce|hubspot)\.[A-Za-z0-9_]+$")
+    source: str = Field(pattern=r"^[a-z][a-z0-9_]*\.[A-Za-z0-9_]+$")
     enabled: bool = True
     when: str | bool = True
     after: TimerField | None = None
     unless: str | bool | None = None
     occurrence: str | None = None
-    # Each action is a one-key mapping {kind: params}; params are checked against ACTION_MODELS.
+    # Each action is a one-key mapping {kind: params}; params are checked by the kind (rules.actions).
     actions: list[dict[str, Any]] = Field(min_length=1)
 
 
 class Settings(Strict):
     """The whole configuration file (after includes are merged)."""
 
-    salesforce: SalesforceSettings | None = None
-    hubspot: HubSpotSettings | None = None
     store: StoreSettings = StoreSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     delivery: DeliverySettings = DeliverySettings()
@@ -276,3 +196,8 @@ class Settings(Strict):
     calendars: dict[str, CalendarSettings] = Field(default_factory=dict)
     roles: dict[str, RoleSettings] = Field(default_factory=dict)
     rules: list[RuleSettings] = Field(default_factory=list)
+    # The CRM sections (``salesforce:``, ``hubspot:``...), each validated by its adapter's settings model.
+    connections: dict[str, ConnectionSettings] = Field(default_factory=dict)
+
+    def connection(self, name: str) -> ConnectionSettings | None:
+        return self.connections.get(name)

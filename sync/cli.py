@@ -77,13 +77,7 @@ def _parse_now(text: str, zone: ZoneInfo) -> datetime:
 
 def _print_planned(actions: Sequence[PlannedAction]) -> None:
     for action in actions:
-        payload = action.payload
-        to, owner = payload.get("to"), payload.get("owner")
-        who = f" to {to['email']}" if isinstance(to, dict) else ""
-        who += f" owner {owner['email']}" if isinstance(owner, dict) else ""
-        what = payload.get("subject") or payload.get("body") or payload.get("fields") or ""
-        due = f" due {payload['due_date']}" if payload.get("due_date") else ""
-        print(f"PLAN {action.kind}{who}{due}: {str(what)[:100]}  [{action.key}]")
+        print(f"PLAN {action.kind}: {action.payload.summary()[:140]}  [{action.key}]")
 
 
 def _cmd_validate(config: Path) -> int:

@@ -45,10 +45,9 @@ class _Reloader:
         except ConfigErrors as exc:
             log.error("config change ignored, keeping the running rules:\n%s", exc)
             return
-        sections = ("salesforce", "hubspot", "store", "schedule")
-        changed = [
-            name for name in sections if _connection(ruleset, name) != _connection(self.engine.ruleset, name)
-        ]
+        running = self.engine.ruleset.settings
+        sections = sorted({*ruleset.settings.connections, *running.connections, "store", "schedule"})
+        changed = [name for name in sections if _connection(ruleset, name) != _connection(self.engine.ruleset, name)]
         if changed or {s.crm for s in ruleset.active_streams} - set(self.engine.connectors):
             log.error(
                 "config change ignored: %s changed; restart the daemon to apply connection settings",
@@ -98,7 +97,7 @@ def run_daemon(config: Path) -> int:
 
 def _connection(ruleset: RuleSet, section: str) -> object:
     """A section's settings without its streams (streams and rules may change on reload)."""
-    value = getattr(ruleset.settings, section)
-    if value is not None and hasattr(value, "streams"):
-        return value.model_copy(update={"streams": {}})
-    return value
+    if section in ("store", "schedule"):
+        return getattr(ruleset.settings, section)
+    connection = ruleset.settings.connection(section)
+    return connection.without_streams() if connection is not None else None

@@ -19,7 +19,7 @@ from notifications.recipients import Directory
 from rules.evaluate import Evaluation, History, evaluate
 from rules.model import RuleSet, Stream
 from rules.planner import Notice, PlannedAction, record_key
-from sync.connectors.base import Connector, ConnectorError, CrmUnavailable, Page
+from sync.connectors.base import Connector, ConnectorError, CrmUnavailable, Page, TeamDirectory
 from sync.store.state import State, Store
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ class Engine:
             return Directory()
         if crm not in self._teams:
             connector = self.connectors.get(crm)
-            self._teams[crm] = connector.directory() if connector is not None else {}
+            self._teams[crm] = connector.teams() if isinstance(connector, TeamDirectory) else {}
         teams = self._teams[crm]
         turns = {
             r.round_robin: member

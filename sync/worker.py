@@ -68,7 +68,7 @@ def open_worker(
         built: dict[str, Connector] = {}
         try:
             store.migrate()
-            built = dict(connectors) if connectors is not None else build_connectors(ruleset)
+            built = dict(connectors) if connectors is not None else build_connectors(ruleset, clock)
             engine_ = Engine(
                 ruleset,
                 store,

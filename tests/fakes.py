@@ -29,7 +29,7 @@ class FakeCRM:
     fail_next: list[DeliveryResult | Exception] = field(default_factory=list)
     poll_error: Exception | None = None
     budget_left: int | None = None
-    teams: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    team_members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     # -- seeding -----------------------------------------------------------------------------------
 
@@ -94,12 +94,12 @@ class FakeCRM:
                     )
                 )
                 continue
-            self.writes[action.external_id] = {"kind": action.kind, **action.payload}  # upsert: never twice
+            self.writes[action.external_id] = {"kind": action.kind, **action.payload.dump()}  # upsert: never twice
             results.append(DeliveryResult.delivered(action.key, f"crm-{len(self.writes)}"))
         return results
 
-    def directory(self) -> dict[str, list[dict[str, Any]]]:
-        return self.teams
+    def teams(self) -> dict[str, list[dict[str, Any]]]:
+        return self.team_members
 
     def close(self) -> None:
         pass

@@ -3,18 +3,24 @@
 An adapter polls a stream page by page (each page carries the cursor that resumes after it) and
 delivers owed actions in batches, answering one :class:`DeliveryResult` per action. It never touches the
 store: the engine commits each page with its cursor, and delivery records each result.
+
+Each adapter package declares itself with one :class:`ConnectorSpec` (its settings section, the action
+kinds it carries out, its stream check and its factory), listed in :mod:`sync.connectors.registry`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any, Literal, Protocol, TypeVar
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
-from rules.model import Stream
+from rules.actions.base import Payload
+from rules.model import RuleSet, Stream
+from rules.settings import ConnectionSettings
 
 T = TypeVar("T")
+P = TypeVar("P", bound=Payload)
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -40,9 +46,15 @@ class OwedAction:
     external_id: str
     kind: str
     record_id: str
-    payload: dict[str, Any]
+    payload: Payload
     attempts: int
     tried: bool = False  # attempted before with no known outcome: check for an earlier write first
+
+    def payload_as(self, kind: type[P]) -> P:
+        """The payload as the type its kind plans (an adapter's handler expects one type)."""
+        if not isinstance(self.payload, kind):
+            raise TypeError(f"{self.key}: a {self.kind} action carries {type(self.payload).__name__}")
+        return self.payload
 
 
 @dataclass(frozen=True)
@@ -104,11 +116,38 @@ class Connector(Protocol):
         ...
 
     def deliver(self, actions: Sequence[OwedAction]) -> list[DeliveryResult]:
-        """Carry out a batch of actions; one result per action."""
-        ...
-
-    def directory(self) -> Mapping[str, Sequence[Mapping[str, Any]]]:
-        """The CRM's teams: ``{team name: [{id, email, name, ...}]}`` in a stable order ({} if none)."""
+        """Carry out a batch of actions (of the kinds the spec declares); one result per action."""
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class TeamDirectory(Protocol):
+    """An adapter that reads the CRM's teams (for ``team`` and ``round_robin`` roles)."""
+
+    def teams(self) -> Mapping[str, Sequence[Mapping[str, Any]]]:
+        """``{team name: [{id, email, name, active, ...}]}``, members in a stable order."""
+        ...
+
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class ConnectorSpec:
+    """Everything the rest of crm-sync knows about one CRM adapter.
+
+    ``name`` is its configuration section and the first part of its stream names; ``settings`` the
+    section's model; ``capabilities`` the action kinds it carries out (``validate`` refuses others);
+    ``check_stream`` raises ``ValueError`` for a stream it cannot poll; ``build`` makes the adapter.
+    """
+
+    name: str
+    settings: type[ConnectionSettings]
+    capabilities: frozenset[str]
+    build: Callable[[ConnectionSettings, RuleSet, Clock], Connector]
+    check_stream: Callable[[Stream], None] | None = None
+    id_field: str = "id"
+    has_teams: bool = False
+    record_url: Callable[[ConnectionSettings, str, str], str | None] | None = None

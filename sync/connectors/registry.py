@@ -1,37 +1,56 @@
-"""Build the CRM adapters a rule set needs, from its ``salesforce``/``hubspot`` sections."""
+"""The CRM adapters crm-sync knows, listed once, and what is built from them: the checked rule set and
+the adapters a rule set needs."""
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rules.compiler import load_rules
 from rules.model import RuleSet
 from rules.source import ConfigError, ConfigErrors, Position
-from sync.connectors.base import Connector
+from sync.connectors import hubspot, salesforce
+from sync.connectors.base import Clock, Connector, ConnectorSpec
 
-_ADAPTERS = {"salesforce": "sync.connectors.salesforce", "hubspot": "sync.connectors.hubspot"}
+_SPECS: dict[str, ConnectorSpec] = {spec.name: spec for spec in (salesforce.SPEC, hubspot.SPEC)}
+
+
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 class ConnectorUnavailable(Exception):
     """A CRM section is configured but its adapter cannot be built."""
 
 
+def specs() -> Mapping[str, ConnectorSpec]:
+    return dict(_SPECS)
+
+
+@contextmanager
+def registered(*extra: ConnectorSpec) -> Iterator[None]:
+    """Add adapters for the duration of a block (an extension, a test)."""
+    before = dict(_SPECS)
+    try:
+        _SPECS.update({spec.name: spec for spec in extra})
+        yield
+    finally:
+        _SPECS.clear()
+        _SPECS.update(before)
+
+
 def check_streams(ruleset: RuleSet) -> list[ConfigError]:
     """What the adapters say about the streams they would poll (fields they cannot fill, filters they
-    cannot express), as located config errors; adapters expose ``check_stream(stream)`` raising
-    ``ValueError``."""
+    cannot express), as located config errors."""
     errors = []
     for stream in ruleset.streams.values():
-        try:
-            module = importlib.import_module(_ADAPTERS[stream.crm])
-        except ModuleNotFoundError:
-            continue
-        check = getattr(module, "check_stream", None)
-        if check is None:
+        spec = _SPECS.get(stream.crm)
+        if spec is None or spec.check_stream is None:
             continue
         try:
-            check(stream)
+            spec.check_stream(stream)
         except ValueError as exc:
             position = stream.position or Position(str(ruleset.path), 1, 1)
             loc = (stream.crm, "streams", stream.name.split(".", 1)[1])
@@ -39,24 +58,22 @@ def check_streams(ruleset: RuleSet) -> list[ConfigError]:
     return errors
 
 
-def load_config(path: Path) -> RuleSet:
+def load_config(path: Path | str) -> RuleSet:
     """The rule set, checked by the compiler and by the adapters; raises ``ConfigErrors``."""
-    ruleset = load_rules(path)
+    ruleset = load_rules(path, _SPECS)
     errors = check_streams(ruleset)
     if errors:
         raise ConfigErrors(errors)
     return ruleset
 
 
-def build_connectors(ruleset: RuleSet) -> dict[str, Connector]:
-    """One adapter per CRM that the rules read (each module exposes ``build(ruleset) -> Connector``)."""
+def build_connectors(ruleset: RuleSet, clock: Clock = _system_clock) -> dict[str, Connector]:
+    """One adapter per CRM that the rules read."""
     connectors: dict[str, Connector] = {}
     for crm in sorted({stream.crm for stream in ruleset.active_streams}):
-        try:
-            module = importlib.import_module(_ADAPTERS[crm])
-        except ModuleNotFoundError as exc:
-            if exc.name != _ADAPTERS[crm]:
-                raise
-            raise ConnectorUnavailable(f"this version of crm-sync has no {crm} adapter yet") from None
-        connectors[crm] = module.build(ruleset)
+        spec = _SPECS.get(crm)
+        settings = ruleset.settings.connection(crm)
+        if spec is None or settings is None:
+            raise ConnectorUnavailable(f"this version of crm-sync has no {crm} adapter")
+        connectors[crm] = spec.build(settings, ruleset, clock)
     return connectors

@@ -292,7 +292,7 @@ class State:
                     rule_id=action.rule_id,
                     kind=action.kind,
                     target=action.target,
-                    payload=dict(action.payload),
+                    payload=action.payload.dump(),
                     status="pending",
                     attempts=0,
                     next_attempt_at=now,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from rules.compiler import load_rules
 from rules.model import RuleSet
+from sync.connectors.registry import load_config
 from sync.engine import CycleReport, Engine
 from sync.store.database import create_store_engine
 from sync.store.state import Store
@@ -55,7 +55,7 @@ class Harness:
 
 
 def build_harness(config: Path, database_url: str, clock: Clock, crm: FakeCRM | None = None) -> Harness:
-    ruleset = load_rules(config)
+    ruleset = load_config(config)
     store = Store(create_store_engine(database_url))
     store.migrate()
     crm = crm or FakeCRM()

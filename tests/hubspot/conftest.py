@@ -11,12 +11,14 @@ from typing import Any
 
 import pytest
 
-from rules.compiler import load_rules
+from rules.actions.base import Payload
+from rules.actions.registry import kind as action_kind
 from rules.model import RuleSet, Stream
-from rules.settings import HubSpotSettings
 from sandbox.testing import SandboxHandle, sandbox_server, sandbox_server_session  # noqa: F401
 from sync.connectors.base import OwedAction
-from sync.connectors.hubspot import HubSpotConnector, build
+from sync.connectors.hubspot import HubSpotConnector
+from sync.connectors.hubspot.settings import HubSpotSettings
+from sync.connectors.registry import build_connectors, load_config
 
 CONFIG = Path(__file__).resolve().parents[2] / "config.yaml"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -53,7 +55,7 @@ def ruleset(sandbox_server: SandboxHandle, monkeypatch: pytest.MonkeyPatch) -> R
     """The reference config.yaml, pointed at the sandbox."""
     for name, value in sandbox_server.client_env().items():
         monkeypatch.setenv(name, value)
-    return load_rules(CONFIG)
+    return load_config(CONFIG)
 
 
 @pytest.fixture
@@ -68,8 +70,9 @@ def fake_time() -> FakeTime:
 
 @pytest.fixture
 def settings(ruleset: RuleSet) -> HubSpotSettings:
-    assert ruleset.settings.hubspot is not None
-    return ruleset.settings.hubspot
+    settings = ruleset.settings.connection("hubspot")
+    assert isinstance(settings, HubSpotSettings)
+    return settings
 
 
 @pytest.fixture
@@ -99,7 +102,7 @@ def connector(make_connector: Any) -> HubSpotConnector:
 @pytest.fixture
 def built(ruleset: RuleSet, hubspot: Any) -> Iterator[HubSpotConnector]:
     """The connector exactly as the registry builds it (real time)."""
-    connector = build(ruleset)
+    connector = build_connectors(ruleset)["hubspot"]
     yield connector
     connector.close()
 
@@ -164,6 +167,13 @@ def portal(hubspot: Any) -> Portal:
     return Portal(hubspot)
 
 
+def load_payload(kind: str, stored: dict[str, Any]) -> Payload:
+    """A payload as the ledger loads it back."""
+    found = action_kind(kind)
+    assert found is not None, kind
+    return found.load(stored)
+
+
 def owed(kind: str, record_id: str, payload: dict[str, Any], n: int = 0, attempts: int = 0) -> OwedAction:
     """An owed action as delivery hands it over."""
     external_id = f"cs-{n:032x}"
@@ -172,7 +182,7 @@ def owed(kind: str, record_id: str, payload: dict[str, Any], n: int = 0, attempt
         external_id,
         kind,
         record_id,
-        {"related_id": record_id, **payload},
+        load_payload(kind, {"related_id": record_id, **payload}),
         attempts,
         tried=attempts > 0,
     )

@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 
 from rules.model import Stream
-from rules.settings import HubSpotSettings
 from sandbox.testing import SandboxHandle
 from sync.connectors.base import AccessRefused, BudgetExhausted, ConnectorError
 from sync.connectors.hubspot import HubSpotConnector
 from sync.connectors.hubspot.pacing import Pacer
+from sync.connectors.hubspot.settings import HubSpotSettings
 from tests.hubspot.conftest import T0, FakeTime, Portal, all_records, owed
 from tests.hubspot.test_delivery import email_payload, ticket_payload
 

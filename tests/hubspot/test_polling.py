@@ -10,8 +10,8 @@ import pytest
 
 from rules.durations import Duration
 from rules.model import Stream
-from rules.settings import HubSpotSettings
 from sync.connectors.hubspot import HubSpotConnector, WhereError, check_stream
+from sync.connectors.hubspot.settings import HubSpotSettings
 from sync.connectors.hubspot.where import Condition, parse_where
 from tests.hubspot.conftest import T0, Portal, all_records, owed
 from tests.hubspot.test_delivery import ticket_payload

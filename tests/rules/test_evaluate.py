@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from rules.compiler import load_rules
 from rules.evaluate import Evaluation, History, Outcome, evaluate
 from rules.model import RuleSet
+from sync.connectors.registry import load_config
 from tests.support import T0
 from tests.support import sli_record as sli
 
@@ -51,7 +51,7 @@ class Memory:
 
 @pytest.fixture
 def reminder(write_config: Callable[..., Path]) -> Memory:
-    return Memory(load_rules(write_config(REMINDER)))
+    return Memory(load_config(write_config(REMINDER)))
 
 
 def test_a_24h_timer_arms_then_waits(reminder: Memory) -> None:
@@ -65,7 +65,7 @@ def test_never_at_23h59_once_at_24h(reminder: Memory) -> None:
     reminder.run(sli(), T0)
     assert reminder.run(sli(), T0 + timedelta(hours=23, minutes=59)).actions == []
     at_24 = reminder.run(sli(), T0 + timedelta(hours=24))
-    assert [a.payload["to"]["email"] for a in at_24.actions] == ["owner@example.com", "rd@example.com"]
+    assert [a.payload.dump()["to"]["email"] for a in at_24.actions] == ["owner@example.com", "rd@example.com"]
     assert reminder.run(sli(), T0 + timedelta(hours=24, minutes=1)).actions == []
     assert reminder.run(sli(), T0 + timedelta(days=9)).actions == []
 
@@ -149,7 +149,7 @@ rules:
 
 @pytest.fixture
 def alert(write_config: Callable[..., Path]) -> Memory:
-    return Memory(load_rules(write_config(ALERT)))
+    return Memory(load_config(write_config(ALERT)))
 
 
 def test_untimed_rule_fires_once_per_record(alert: Memory) -> None:
@@ -168,15 +168,15 @@ def test_person_holding_two_roles_gets_one_email(alert: Memory) -> None:
     actions = alert.run(same, T0).actions
     emails = [a for a in actions if a.kind == "notify"]
     assert len(emails) == 1
-    assert emails[0].payload["to"]["roles"] == ["owner", "director"]
-    assert "HTML" not in emails[0].payload["text"] and "<p>" in emails[0].payload["html"]
+    assert emails[0].payload.dump()["to"]["roles"] == ["owner", "director"]
+    assert "HTML" not in emails[0].payload.dump()["text"] and "<p>" in emails[0].payload.dump()["html"]
 
 
 def test_inactive_and_empty_roles_are_skipped_and_reported(alert: Memory) -> None:
     record = sli(Owner={"Email": "gone@example.com", "IsActive": False, "Name": "X"}, Office__r=None)
     result = alert.run(record, T0)
     assert [a.kind for a in result.actions] == ["post_chatter"]
-    body = result.actions[0].payload["body"]
+    body = result.actions[0].payload.dump()["body"]
     assert "skipped owner: inactive user gone@example.com" in body
     assert "skipped director: empty: Office__r.Regional_Director__r.Email has no value" in body
     assert sorted(n.message for n in result.notices) == [
@@ -187,7 +187,7 @@ def test_inactive_and_empty_roles_are_skipped_and_reported(alert: Memory) -> Non
 
 def test_html_is_autoescaped_text_is_not(alert: Memory) -> None:
     actions = alert.run(sli(Name="<script>x</script> - Y"), T0).actions
-    email = actions[0].payload
+    email = actions[0].payload.dump()
     assert "&lt;script&gt;" in email["html"] and "<script>" not in email["html"]
     assert "<script>x</script>" in email["text"]
     assert email["subject"] == "SLI <script>x</script> - Y"
@@ -195,7 +195,7 @@ def test_html_is_autoescaped_text_is_not(alert: Memory) -> None:
 
 def test_occurrence_lets_a_rule_fire_again_per_value(write_config: Callable[..., Path]) -> None:
     memory = Memory(
-        load_rules(
+        load_config(
             write_config(
                 """
                 rules:
@@ -212,13 +212,13 @@ def test_occurrence_lets_a_rule_fire_again_per_value(write_config: Callable[...,
     assert len(memory.run(sli(), T0).actions) == 1
     assert memory.run(sli(), T0 + timedelta(hours=1)).actions == []
     red = memory.run(sli(Client_Status__c="Red"), T0 + timedelta(hours=2)).actions
-    assert [a.payload["body"] for a in red] == ["Status is Red"]
+    assert [a.payload.dump()["body"] for a in red] == ["Status is Red"]
     assert red[0].key.endswith(":Red:post_chatter")
 
 
 def test_timer_condition_decided_at_due_time_lapses(write_config: Callable[..., Path]) -> None:
     memory = Memory(
-        load_rules(
+        load_config(
             write_config(
                 """
                 rules:
@@ -240,7 +240,7 @@ def test_timer_condition_decided_at_due_time_lapses(write_config: Callable[..., 
 
 def test_task_due_dates_and_owner(write_config: Callable[..., Path]) -> None:
     memory = Memory(
-        load_rules(
+        load_config(
             write_config(
                 """
                 rules:
@@ -253,9 +253,9 @@ def test_task_due_dates_and_owner(write_config: Callable[..., Path]) -> None:
         )
     )
     (task,) = memory.run(sli(), T0 + timedelta(hours=2)).actions
-    assert task.payload["due_date"] == "2026-03-16"
-    assert task.payload["owner"]["user_id"] == "005B"
-    assert task.payload["related_id"] == "a0X000000000001AAA"
+    assert task.payload.dump()["due_date"] == "2026-03-16"
+    assert task.payload.dump()["owner"]["user_id"] == "005B"
+    assert task.payload.dump()["related_id"] == "a0X000000000001AAA"
 
 
 def test_stream_checks_reject_with_a_reason(write_config: Callable[..., Path]) -> None:
@@ -267,7 +267,7 @@ def test_stream_checks_reject_with_a_reason(write_config: Callable[..., Path]) -
         "      fields:\n"
     )
     path.write_text(path.read_text().replace("      fields:\n", checks, 1))
-    memory = Memory(load_rules(path))
+    memory = Memory(load_config(path))
     result = memory.run(sli(Client_Status__c="Purple"), T0)
     assert result.rejection is not None and result.rejection.reason == "unknown status Purple"
     assert result.decisions == []

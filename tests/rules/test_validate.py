@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from rules.compiler import load_rules
 from rules.source import ConfigErrors
 from sync.cli import main
+from sync.connectors.registry import load_config
 
 GOOD_RULE = """
 rules:
@@ -22,7 +22,7 @@ rules:
 
 def errors_of(path: Path) -> list[str]:
     with pytest.raises(ConfigErrors) as info:
-        load_rules(path)
+        load_config(path)
     return [str(e) for e in info.value.errors]
 
 
@@ -31,7 +31,7 @@ def line_of(path: Path, needle: str) -> int:
 
 
 def test_a_good_config_loads(write_config: Callable[..., Path]) -> None:
-    ruleset = load_rules(write_config(GOOD_RULE))
+    ruleset = load_config(write_config(GOOD_RULE))
     assert [r.id for r in ruleset.rules] == ["alert"]
     assert ruleset.streams["salesforce.sli"].fields[0] == "Id"  # the id field is always fetched
 
@@ -149,14 +149,14 @@ def test_missing_environment_variable_is_named(
         == error
     )
     monkeypatch.setenv("CRM_SYNC_TEST_SECRET", "from-env")
-    assert load_rules(path).settings.salesforce.client_secret == "from-env"  # type: ignore[union-attr]
+    assert load_config(path).settings.connections["salesforce"].client_secret == "from-env"  # type: ignore[attr-defined]
 
 
 def test_secret_files(write_config: Callable[..., Path], tmp_path: Path) -> None:
     path = write_config(GOOD_RULE)
     (tmp_path / "secret.txt").write_text("from-file\n")
     path.write_text(path.read_text().replace("client_secret: test-secret", "client_secret_file: secret.txt"))
-    assert load_rules(path).settings.salesforce.client_secret == "from-file"  # type: ignore[union-attr]
+    assert load_config(path).settings.connections["salesforce"].client_secret == "from-file"  # type: ignore[attr-defined]
     path.write_text(
         path.read_text().replace("client_secret_file: secret.txt", "client_secret_file: nope.txt")
     )
@@ -175,7 +175,7 @@ def test_includes_merge_and_errors_point_into_the_included_file(
     assert error.startswith(f"{tmp_path / 'more.yaml'}:{line_of(tmp_path / 'more.yaml', 'template: nope')}:")
     assert "rules[1].actions[0].notify.template: template 'nope' not found" in error
     (tmp_path / "more.yaml").write_text(GOOD_RULE.replace("id: alert", "id: second"))
-    assert [r.id for r in load_rules(path).rules] == ["alert", "second"]
+    assert [r.id for r in load_config(path).rules] == ["alert", "second"]
 
 
 def test_duplicate_yaml_keys_are_errors(write_config: Callable[..., Path]) -> None:
@@ -217,7 +217,7 @@ def test_calendars_and_business_time(write_config: Callable[..., Path]) -> None:
     path = write_config(
         "calendars:\n  office: {timezone: America/New_York, country: US, hours: '08:30-17:30'}\n" + rule
     )
-    timer = load_rules(path).rules[0].timer
+    timer = load_config(path).rules[0].timer
     assert timer is not None and timer.calendar is not None and timer.calendar.country == "US"
 
 
@@ -238,6 +238,6 @@ def test_reference_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, "https://127.0.0.1:8443")
     for name in ("SALESFORCE_CLIENT_ID", "SALESFORCE_CLIENT_SECRET", "HUBSPOT_ACCESS_TOKEN"):
         monkeypatch.setenv(name, "x")
-    ruleset = load_rules(Path(__file__).resolve().parents[2] / "config.yaml")
+    ruleset = load_config(Path(__file__).resolve().parents[2] / "config.yaml")
     assert {s.name for s in ruleset.active_streams} == {"salesforce.sli", "hubspot.nps"}
     assert len(ruleset.rules) >= 8

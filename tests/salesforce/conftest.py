@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 import responses
 
-from rules.compiler import load_rules
 from rules.model import RuleSet
 from sandbox.app import Sandbox
 from sandbox.mount import mount
+from sync.connectors.registry import load_config
 from sync.connectors.salesforce import SalesforceConnector
 from sync.connectors.salesforce.client import SalesforceClient
+from sync.connectors.salesforce.settings import salesforce_settings
 from sync.engine import Engine
 from sync.store.database import create_store_engine
 from sync.store.state import Store
@@ -52,15 +53,15 @@ def org(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Org]:
     monkeypatch.setenv("SALESFORCE_CLIENT_SECRET", credentials.salesforce_client_secret)
     monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", "unused")
     monkeypatch.delenv("CRM_SYNC_CA_BUNDLE", raising=False)
-    ruleset = load_rules(ROOT / "config.yaml")
+    ruleset = load_config(ROOT / "config.yaml")
     # Only the Salesforce rules: the HubSpot ones are not under test here.
     ruleset = type(ruleset)(
         **{**ruleset.__dict__, "rules": tuple(r for r in ruleset.rules if r.stream.crm == "salesforce")}
     )
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         mount(sandbox, rsps, BASE_URL)
-        assert ruleset.settings.salesforce is not None
-        connector = SalesforceConnector(SalesforceClient(ruleset.settings.salesforce, clock))
+        assert salesforce_settings(ruleset) is not None
+        connector = SalesforceConnector(SalesforceClient(salesforce_settings(ruleset), clock))
         store = Store(create_store_engine(f"sqlite:///{tmp_path / 'state.db'}"))
         store.migrate()
         engine = Engine(ruleset, store, {"salesforce": connector}, rules_clock=clock, wall_clock=clock)

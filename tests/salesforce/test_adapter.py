@@ -8,6 +8,8 @@ import pytest
 
 from sandbox.salesforce.testing import rsa_key_pair
 from sync.connectors.base import AccessRefused, ConnectorError, OwedAction
+from sync.connectors.salesforce.settings import salesforce_settings
+from tests.hubspot.conftest import load_payload
 from tests.salesforce.conftest import Org
 from tests.salesforce.seed import insert_sli, seed_people
 from tests.support import T0
@@ -47,9 +49,9 @@ def _client(org: Org, **settings: object) -> None:
     from sync.connectors.salesforce import SalesforceConnector
     from sync.connectors.salesforce.client import SalesforceClient
 
-    assert org.ruleset.settings.salesforce is not None
+    assert salesforce_settings(org.ruleset) is not None
     connector = SalesforceConnector(
-        SalesforceClient(org.ruleset.settings.salesforce.model_copy(update=settings), org.clock)
+        SalesforceClient(salesforce_settings(org.ruleset).model_copy(update=settings), org.clock)
     )
     org.connector = connector
     org.engine.connectors = {"salesforce": connector}
@@ -129,7 +131,13 @@ def _owed(org: Org, kind: str, attempts: int) -> list[OwedAction]:
         rows = state.session.exec(select(LedgerAction).where(LedgerAction.kind == kind)).all()
         return [
             OwedAction(
-                r.key, r.external_id, r.kind, r.record_key.split(":", 1)[1], dict(r.payload), attempts, True
+                r.key,
+                r.external_id,
+                r.kind,
+                r.record_key.split(":", 1)[1],
+                load_payload(r.kind, dict(r.payload)),
+                attempts,
+                True,
             )
             for r in rows
         ]
@@ -211,8 +219,8 @@ def test_jwt_bearer_login_signs_as_the_integration_user(org: Org) -> None:
     org.sf.insert(
         "User", {"Username": "integration@org.test", "LastName": "Integration", "Email": "i@org.test"}
     )
-    assert org.ruleset.settings.salesforce is not None
-    settings = org.ruleset.settings.salesforce.model_copy(
+    assert salesforce_settings(org.ruleset) is not None
+    settings = salesforce_settings(org.ruleset).model_copy(
         update={"auth": "jwt", "username": "integration@org.test", "private_key": private}
     )
     client = SalesforceClient(settings, org.clock)

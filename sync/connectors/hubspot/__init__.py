@@ -9,13 +9,17 @@ writing: ``delivery`` over ``context``, ``tickets``, ``tasks``, ``emails``, ``up
 from __future__ import annotations
 
 from rules.model import RuleSet, Stream
+from rules.settings import ConnectionSettings
+from sync.connectors.base import Clock, ConnectorSpec
 
 from .connector import HubSpotConnector
+from .delivery import Deliverer
 from .enrich import RecordShape
 from .lookups import SUBMISSIONS
+from .settings import HubSpotSettings
 from .where import WhereError, parse_where
 
-__all__ = ["HubSpotConnector", "WhereError", "build", "check_stream"]
+__all__ = ["SPEC", "HubSpotConnector", "WhereError", "check_stream"]
 
 
 def check_stream(stream: Stream) -> None:
@@ -31,12 +35,20 @@ def check_stream(stream: Stream) -> None:
         raise WhereError(f"stream {stream.name}: {exc}") from None
 
 
-def build(ruleset: RuleSet) -> HubSpotConnector:
-    """The adapter for ``ruleset.settings.hubspot``, after checking every HubSpot stream."""
-    settings = ruleset.settings.hubspot
-    if settings is None:
-        raise ValueError("the rules read HubSpot streams but the configuration has no hubspot section")
+def build(settings: ConnectionSettings, ruleset: RuleSet, clock: Clock) -> HubSpotConnector:
+    """The adapter for the ``hubspot`` section, after checking every HubSpot stream."""
+    assert isinstance(settings, HubSpotSettings)
     for stream in ruleset.streams.values():
-        if stream.crm == "hubspot":
+        if stream.crm == SPEC.name:
             check_stream(stream)
     return HubSpotConnector(settings)
+
+
+SPEC = ConnectorSpec(
+    name="hubspot",
+    settings=HubSpotSettings,
+    capabilities=frozenset(Deliverer.HANDLED),
+    build=build,
+    check_stream=check_stream,
+    has_teams=True,
+)

@@ -18,10 +18,10 @@ import urllib3
 from hubspot import HubSpot
 from urllib3.util.retry import Retry
 
-from rules.settings import HubSpotSettings
 from sync.connectors.base import AccessRefused, ConnectorError, CrmUnavailable
 
 from .pacing import Monotonic, Pacer, Sleep
+from .settings import HubSpotSettings
 
 log = logging.getLogger(__name__)
 

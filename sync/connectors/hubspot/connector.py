@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rules.model import Stream
-from rules.settings import HubSpotSettings
 from sync.connectors.base import DeliveryResult, OwedAction, Page
 
 from .api import HubSpotApi
@@ -17,6 +16,7 @@ from .delivery import Deliverer
 from .lookups import Lookups
 from .pacing import Monotonic, Sleep
 from .polling import PAGE_SIZE, SEARCH_CAP, Poller
+from .settings import HubSpotSettings
 
 
 def _utc_now() -> datetime:
@@ -53,7 +53,7 @@ class HubSpotConnector:
         self.client.pacer.reset_budget()
         return self.deliverer.deliver(actions)
 
-    def directory(self) -> dict[str, list[dict[str, Any]]]:
+    def teams(self) -> dict[str, list[dict[str, Any]]]:
         """Teams and their members (active owners, by owner id), for team and round-robin roles."""
         teams: dict[str, list[dict[str, Any]]] = {}
         owners = sorted(self.lookups.owners().values(), key=lambda o: (len(str(o["id"])), str(o["id"])))

@@ -11,6 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from rules.actions.email import Notify, SendEmail
+from rules.actions.task import CreateTask
+from rules.actions.ticket import CreateTicket
+from rules.actions.update import UpdateRecord
 from sync.connectors.base import ConnectorError, CrmUnavailable, DeliveryResult, OwedAction, chunks
 
 from .api import OBJECT_BATCH, HubSpotApi
@@ -28,19 +32,22 @@ Stage = Callable[[SubmissionContext, Sequence[OwedAction], Results], None]
 class Deliverer:
     """Carries out owed actions against HubSpot."""
 
+    #: The action kinds HubSpot carries out.
+    HANDLED = (UpdateRecord.name, CreateTicket.name, CreateTask.name, SendEmail.name, Notify.name)
+
     def __init__(self, api: HubSpotApi, lookups: Lookups, email_id: int, now: Callable[[], datetime]) -> None:
         self.api = api
         self.lookups = lookups
         self.pipelines = Pipelines(api)
         self.stages: list[tuple[frozenset[str], Stage]] = [
-            (frozenset({"update_record"}), lambda ctx, batch, out: deliver_updates(api, batch, out)),
+            (frozenset({UpdateRecord.name}), lambda ctx, batch, out: deliver_updates(api, batch, out)),
             (
-                frozenset({"create_ticket"}),
+                frozenset({CreateTicket.name}),
                 lambda ctx, batch, out: deliver_tickets(api, ctx, self.pipelines, batch, out),
             ),
-            (frozenset({"create_task"}), lambda ctx, batch, out: deliver_tasks(api, ctx, batch, out, now)),
+            (frozenset({CreateTask.name}), lambda ctx, batch, out: deliver_tasks(api, ctx, batch, out, now)),
             (
-                frozenset({"send_email", "notify"}),
+                frozenset({SendEmail.name, Notify.name}),
                 lambda ctx, batch, out: deliver_emails(api, ctx, batch, out, email_id, now),
             ),
         ]

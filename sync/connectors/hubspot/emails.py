@@ -17,6 +17,7 @@ from typing import Any
 
 from hubspot.crm.association_type import AssociationType
 
+from rules.actions.email import EmailPayload, SendEmail
 from sync.connectors.base import ConnectorError, DeliveryResult, OwedAction
 
 from .api import HubSpotApi, association
@@ -30,16 +31,16 @@ log = logging.getLogger(__name__)
 
 def send_body(action: OwedAction, email_id: int, ticket_id: str | None) -> dict[str, Any]:
     """The single-send request: the rendered subject and bodies travel as ``customProperties``."""
-    payload = action.payload
-    message: dict[str, Any] = {"to": payload["to"]["email"], "sendId": action.external_id}
-    if payload.get("cc"):
-        message["cc"] = [person["email"] for person in payload["cc"]]
-    if (payload.get("sender") or {}).get("email"):
-        message["from"] = payload["sender"]["email"]
+    payload = action.payload_as(EmailPayload)
+    message: dict[str, Any] = {"to": payload.to.email, "sendId": action.external_id}
+    if payload.cc:
+        message["cc"] = [person.email for person in payload.cc]
+    if payload.sender is not None and payload.sender.email:
+        message["from"] = payload.sender.email
     custom = {
-        "subject": payload.get("subject") or "",
-        "body": payload.get("text") or "",
-        "html": payload.get("html") or "",
+        "subject": payload.subject,
+        "body": payload.text or "",
+        "html": payload.html or "",
         "related_id": action.record_id,
     }
     if ticket_id:
@@ -97,7 +98,7 @@ def deliver_emails(
             results[action.key] = DeliveryResult.delivered(action.key, answer.get("statusId"))
             # A retried send may have been logged by the attempt whose answer was lost: not logged again.
             first_time = not action.tried and answer.get("sendResult") != "IDEMPOTENT_IGNORE"
-            if action.kind == "send_email" and ticket_id and first_time:
+            if action.kind == SendEmail.name and ticket_id and first_time:
                 to_log.append(_log_input(action, body, ticket_id, ctx.contact(action.record_id), now()))
     finally:  # what was sent is logged even when a later send in the batch raised
         if to_log:

@@ -16,12 +16,13 @@ from typing import Any
 
 from hubspot.crm.association_type import AssociationType
 
+from rules.actions.task import TaskPayload
 from sync.connectors.base import DeliveryResult, OwedAction
 
 from .api import HubSpotApi, association
 from .context import SubmissionContext
 from .outcomes import Results, failure, input_errors, unconfirmed
-from .times import epoch_ms, instant
+from .times import epoch_ms
 
 MARKER = "crm-sync key: "
 _MARKED = re.compile(re.escape(MARKER) + r"(\S+)")
@@ -41,22 +42,24 @@ def _enum(value: Any, allowed: frozenset[str], default: str) -> str:
 
 
 def task_properties(action: OwedAction, now: datetime) -> dict[str, Any]:
-    payload = action.payload
-    due = instant(payload["due_at"]) if payload.get("due_at") else now
-    body = "\n\n".join(part for part in (payload.get("description"), MARKER + action.external_id) if part)
+    """A task's properties. HubSpot requires a time (``hs_timestamp``): the due time, else the time the
+    action was planned, so a retry sends the same task (``now`` only for rows planned before that was
+    recorded)."""
+    payload = action.payload_as(TaskPayload)
+    due = payload.due_at or payload.planned_at or now
+    body = "\n\n".join(part for part in (payload.description, MARKER + action.external_id) if part)
     properties: dict[str, Any] = {
-        **payload.get("fields", {}),
-        "hs_task_subject": payload["subject"],
+        **payload.fields,
+        "hs_task_subject": payload.subject,
         "hs_task_body": body,
         "hs_timestamp": epoch_ms(due),
-        "hs_task_type": _enum(payload.get("type"), TYPES, "TODO"),
-        "hs_task_status": _enum(payload.get("status"), STATUSES, "NOT_STARTED"),
+        "hs_task_type": _enum(payload.type, TYPES, "TODO"),
+        "hs_task_status": _enum(payload.status, STATUSES, "NOT_STARTED"),
     }
-    if str(payload.get("priority") or "").lower() in PRIORITIES:
-        properties["hs_task_priority"] = PRIORITIES[str(payload["priority"]).lower()]
-    owner = payload.get("owner") or {}
-    if owner.get("user_id"):
-        properties["hubspot_owner_id"] = str(owner["user_id"])
+    if str(payload.priority or "").lower() in PRIORITIES:
+        properties["hs_task_priority"] = PRIORITIES[str(payload.priority).lower()]
+    if payload.owner is not None and payload.owner.user_id:
+        properties["hubspot_owner_id"] = payload.owner.user_id
     return properties
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from hubspot.crm.association_type import AssociationType
 
+from rules.actions.ticket import TicketPayload
 from sync.connectors.base import DeliveryResult, OwedAction
 
 from .api import HubSpotApi, association
@@ -55,20 +56,19 @@ def _match(items: list[dict[str, Any]], wanted: str) -> dict[str, Any] | None:
 
 
 def _ticket_input(action: OwedAction, pipelines: Pipelines, ctx: SubmissionContext) -> dict[str, Any]:
-    payload = action.payload
-    pipeline_id, stage_id = pipelines.resolve(payload["pipeline"], payload["stage"])
+    payload = action.payload_as(TicketPayload)
+    pipeline_id, stage_id = pipelines.resolve(payload.pipeline, payload.stage)
     properties: dict[str, Any] = {
-        **payload.get("properties", {}),
-        "subject": payload["subject"],
+        **payload.properties,
+        "subject": payload.subject,
         "hs_pipeline": pipeline_id,
         "hs_pipeline_stage": stage_id,
         KEY_PROPERTY: action.external_id,
     }
-    if payload.get("content"):
-        properties["content"] = payload["content"]
-    owner = payload.get("owner") or {}
-    if owner.get("user_id"):
-        properties["hubspot_owner_id"] = str(owner["user_id"])
+    if payload.content:
+        properties["content"] = payload.content
+    if payload.owner is not None and payload.owner.user_id:
+        properties["hubspot_owner_id"] = payload.owner.user_id
     sid = action.record_id
     associations = []
     if ctx.exists(sid):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from rules.actions.update import UpdatePayload
 from sync.connectors.base import DeliveryResult, OwedAction
 
 from .api import HubSpotApi
@@ -16,7 +17,8 @@ def _rounds(actions: Sequence[OwedAction]) -> list[list[OwedAction]]:
     rounds: list[list[OwedAction]] = []
     seen: list[set[tuple[str, str]]] = []
     for action in actions:
-        target = (action.payload["object"], str(action.payload.get("related_id") or action.record_id))
+        payload = action.payload_as(UpdatePayload)
+        target = (payload.object, str(payload.related_id or action.record_id))
         index = next((i for i, names in enumerate(seen) if target not in names), len(rounds))
         if index == len(rounds):
             rounds.append([])
@@ -31,12 +33,12 @@ def deliver_updates(api: HubSpotApi, actions: Sequence[OwedAction], results: Res
     for group in _rounds(actions):
         by_object: dict[str, list[OwedAction]] = {}
         for action in group:
-            by_object.setdefault(action.payload["object"], []).append(action)
+            by_object.setdefault(action.payload_as(UpdatePayload).object, []).append(action)
         for object_type, batch in by_object.items():
             inputs: list[dict[str, Any]] = [
                 {
-                    "id": str(action.payload.get("related_id") or action.record_id),
-                    "properties": action.payload["fields"],
+                    "id": str(action.payload_as(UpdatePayload).related_id or action.record_id),
+                    "properties": action.payload_as(UpdatePayload).fields,
                     "objectWriteTraceId": action.external_id,
                 }
                 for action in batch

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from rules.model import RuleSet, Stream
-from sync.connectors.base import DeliveryResult, OwedAction, Page
+from rules.settings import ConnectionSettings
+from sync.connectors.base import Clock, ConnectorSpec, DeliveryResult, OwedAction, Page
 from sync.connectors.salesforce.client import SalesforceClient
 from sync.connectors.salesforce.polling import poll_stream
+from sync.connectors.salesforce.settings import SalesforceSettings, record_url
 from sync.connectors.salesforce.writes import SalesforceWriter
 
 
@@ -26,16 +27,20 @@ class SalesforceConnector:
     def deliver(self, actions: Sequence[OwedAction]) -> list[DeliveryResult]:
         return self.writer.deliver(actions)
 
-    def directory(self) -> dict[str, list[dict[str, Any]]]:
-        """No team roles on Salesforce: recipients come through the record's relationships."""
-        return {}
-
     def close(self) -> None:
         self.client.close()
 
 
-def build(ruleset: RuleSet, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> SalesforceConnector:
-    settings = ruleset.settings.salesforce
-    if settings is None:
-        raise ValueError("no salesforce section in the configuration")
+def build(settings: ConnectionSettings, ruleset: RuleSet, clock: Clock) -> SalesforceConnector:
+    assert isinstance(settings, SalesforceSettings)
     return SalesforceConnector(SalesforceClient(settings, clock))
+
+
+SPEC = ConnectorSpec(
+    name="salesforce",
+    settings=SalesforceSettings,
+    capabilities=frozenset(SalesforceWriter.HANDLED),
+    build=build,
+    id_field="Id",
+    record_url=record_url,
+)

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 import jwt
 import requests
 
-from rules.settings import SalesforceSettings
 from sync.connectors.base import AccessRefused, ConnectorError
+from sync.connectors.salesforce.settings import SalesforceSettings
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 

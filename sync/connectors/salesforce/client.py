@@ -20,9 +20,9 @@ from requests.adapters import HTTPAdapter
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
 
-from rules.settings import SalesforceSettings
 from sync.connectors.base import AccessRefused, BudgetExhausted, ConnectorError
 from sync.connectors.salesforce.auth import Token, fetch_token
+from sync.connectors.salesforce.settings import SalesforceSettings
 
 T = TypeVar("T")
 _USAGE_RE = re.compile(r"api-usage=(\d+)/(\d+)")

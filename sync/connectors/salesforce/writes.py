@@ -20,6 +20,10 @@ from typing import Any
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 
+from rules.actions.chatter import ChatterPayload, PostChatter
+from rules.actions.email import EmailPayload, Notify, SendEmail
+from rules.actions.task import CreateTask, TaskPayload
+from rules.actions.update import UpdatePayload, UpdateRecord
 from sync.connectors.base import ConnectorError, CrmUnavailable, DeliveryResult, OwedAction, chunks
 from sync.connectors.salesforce.client import RETRYABLE_CODES, SalesforceClient
 from sync.connectors.salesforce.polling import soql_string
@@ -48,14 +52,13 @@ def _result(action: OwedAction, item: dict[str, Any]) -> DeliveryResult:
 
 def _target(action: OwedAction) -> str:
     """The record an action writes on (the polled record unless the payload says otherwise)."""
-    return str(action.payload.get("related_id") or action.record_id)
-
-
-def _user_id(person: Any) -> str | None:
-    return person.get("user_id") if isinstance(person, dict) else None
+    return str(action.payload.related_id or action.record_id)
 
 
 class SalesforceWriter:
+    #: The action kinds Salesforce carries out.
+    HANDLED = (CreateTask.name, PostChatter.name, SendEmail.name, Notify.name, UpdateRecord.name)
+
     def __init__(self, client: SalesforceClient) -> None:
         self.client = client
 
@@ -68,11 +71,11 @@ class SalesforceWriter:
             by_kind[action.kind].append(action)
         results: dict[str, DeliveryResult] = {}
         handlers = {
-            "create_task": self._tasks,
-            "post_chatter": self._chatter,
-            "send_email": self._emails,
-            "notify": self._emails,
-            "update_record": self._updates,
+            CreateTask.name: self._tasks,
+            PostChatter.name: self._chatter,
+            SendEmail.name: self._emails,
+            Notify.name: self._emails,
+            UpdateRecord.name: self._updates,
         }
         stopped: CrmUnavailable | None = None
         for kind, group in by_kind.items():
@@ -123,24 +126,23 @@ class SalesforceWriter:
 
     @staticmethod
     def _task_fields(action: OwedAction) -> dict[str, Any]:
-        p = action.payload
+        p = action.payload_as(TaskPayload)
         fields: dict[str, Any] = {
             "attributes": {"type": "Task"},
             TASK_KEY_FIELD: action.external_id,
-            "Subject": (p.get("subject") or "")[:255],
+            "Subject": p.subject[:255],
             "WhatId": _target(action),
         }
-        if p.get("description"):
-            fields["Description"] = p["description"]
-        if p.get("due_date"):
-            fields["ActivityDate"] = p["due_date"]
-        owner = _user_id(p.get("owner"))
-        if owner:
-            fields["OwnerId"] = owner
-        for key, field in (("priority", "Priority"), ("status", "Status"), ("type", "TaskSubtype")):
-            if p.get(key):
-                fields[field] = p[key]
-        fields.update({k: v for k, v in (p.get("fields") or {}).items()})
+        if p.description:
+            fields["Description"] = p.description
+        if p.due_date:
+            fields["ActivityDate"] = p.due_date.isoformat()
+        if p.owner is not None and p.owner.user_id:
+            fields["OwnerId"] = p.owner.user_id
+        for value, field in ((p.priority, "Priority"), (p.status, "Status"), (p.type, "TaskSubtype")):
+            if value:
+                fields[field] = value
+        fields.update(p.fields)
         return fields
 
     # -- Chatter ---------------------------------------------------------------------------------
@@ -151,7 +153,7 @@ class SalesforceWriter:
 
         def send(batch: Sequence[OwedAction]) -> list[DeliveryResult]:
             records = [
-                {"attributes": {"type": "FeedItem"}, "ParentId": _target(a), "Body": a.payload["body"]}
+                {"attributes": {"type": "FeedItem"}, "ParentId": _target(a), "Body": a.payload_as(ChatterPayload).body}
                 for a in batch
             ]
             response = self._restful("composite/sobjects", "POST", {"allOrNone": False, "records": records})
@@ -165,7 +167,7 @@ class SalesforceWriter:
             actions,
             "SELECT Id, ParentId, Body FROM FeedItem WHERE ParentId IN",
             "ParentId",
-            lambda action, row: row.get("Body") == action.payload["body"],
+            lambda action, row: row.get("Body") == action.payload_as(ChatterPayload).body,
         )
 
     def _earlier_writes(
@@ -192,24 +194,23 @@ class SalesforceWriter:
     # -- Emails ----------------------------------------------------------------------------------
 
     def _email_input(self, action: OwedAction) -> dict[str, Any]:
-        p = action.payload
-        to = p.get("to") or {}
+        p = action.payload_as(EmailPayload)
         ref = reference(action)
         item: dict[str, Any] = {
-            "emailSubject": p["subject"],
+            "emailSubject": p.subject,
             "logEmailOnSend": True,
             "senderType": "CurrentUser",
         }
-        if p.get("html"):
-            item["emailBody"] = f'{p["html"]}\n<p style="color:#999;font-size:10px">{ref}</p>'
+        if p.html:
+            item["emailBody"] = f'{p.html}\n<p style="color:#999;font-size:10px">{ref}</p>'
             item["sendRichBody"] = True
         else:
-            item["emailBody"] = f"{p.get('text') or ''}\n\n{ref}"
-        if to.get("user_id"):
-            item["recipientId"] = to["user_id"]
+            item["emailBody"] = f"{p.text or ''}\n\n{ref}"
+        if p.to.user_id:
+            item["recipientId"] = p.to.user_id
         else:
-            item["emailAddresses"] = to.get("email", "")
-        cc = [c["email"] for c in p.get("cc") or [] if c.get("email")]
+            item["emailAddresses"] = p.to.email
+        cc = [c.email for c in p.cc if c.email]
         if cc:
             item["emailAddressesArray"] = cc
         if _target(action):
@@ -261,10 +262,8 @@ class SalesforceWriter:
 
     def _updates(self, actions: Sequence[OwedAction]) -> Iterator[list[DeliveryResult]]:
         def send(batch: Sequence[OwedAction]) -> list[DeliveryResult]:
-            records = [
-                {"attributes": {"type": a.payload["object"]}, "id": _target(a), **a.payload["fields"]}
-                for a in batch
-            ]
+            updates = [(a, a.payload_as(UpdatePayload)) for a in batch]
+            records = [{"attributes": {"type": p.object}, "id": _target(a), **p.fields} for a, p in updates]
             response = self._restful("composite/sobjects", "PATCH", {"allOrNone": False, "records": records})
             return [_result(a, item) for a, item in zip(batch, response, strict=True)]
 
