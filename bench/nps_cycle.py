@@ -24,7 +24,7 @@ from sandbox.server import SandboxServer
 from sync.connectors.hubspot import build
 from sync.engine import Engine
 from sync.store.database import create_store_engine
-from sync.store.state import Store
+from sync.store.transaction import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 

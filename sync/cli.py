@@ -120,8 +120,8 @@ def _cmd_status(config: Path, as_json: bool) -> int:
     ruleset = load_config(config)
     store = open_store(ruleset)
     try:
-        with store.transaction() as state:
-            status = collect_status(state)
+        with store.transaction() as tx:
+            status = collect_status(tx)
     finally:
         store.close()
     print(json.dumps(status, indent=2, default=str) if as_json else format_status(status))
@@ -132,8 +132,8 @@ def _cmd_retry(config: Path, dead: bool) -> int:
     ruleset = load_config(config)
     store = open_store(ruleset)
     try:
-        with store.transaction() as state:
-            count = state.requeue(system_clock(), include_dead=dead)
+        with store.transaction() as tx:
+            count = tx.ledger.requeue(system_clock(), include_dead=dead)
     finally:
         store.close()
     print(f"re-queued {count} action(s); the next cycle delivers them")
@@ -157,8 +157,8 @@ def _cmd_report(config: Path, args: argparse.Namespace) -> int:
         return EXIT_USAGE
     store = open_store(ruleset)
     try:
-        with store.transaction() as state:
-            records = state.live_records(args.stream)
+        with store.transaction() as tx:
+            records = tx.records.live(args.stream)
     finally:
         store.close()
     rows = nps_report(

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from rules.settings import DeliverySettings
 from sync.connectors.base import CrmUnavailable, DeliveryResult, OwedAction
-from sync.store.state import Store, backoff
+from sync.policy.backoff import backoff
+from sync.store.transaction import Store
 
 if TYPE_CHECKING:
     from sync.connectors.base import Connector
@@ -35,7 +36,8 @@ class DeliveryReport:
         return {**dict(self.counts), "errors": self.errors[:20]}
 
 
-def _owed(row: LedgerAction) -> OwedAction:
+def owed_action(row: LedgerAction) -> OwedAction:
+    """A ledger row as an adapter receives it (the one place a row becomes an :class:`OwedAction`)."""
     record_id = row.record_key.split(":", 1)[1]
     # Sent to the CRM before (even if the process died before hearing back): the adapter first looks
     # for what that attempt may have written.
@@ -82,12 +84,10 @@ def deliver_owed(
     for target, connector in connectors.items():
         while True:
             now = clock()
-            with store.transaction() as state:
-                owed_rows = state.owed(target, now, settings.batch_size)
-                batch = [_owed(row) for row in owed_rows]
-                for owed_row in owed_rows:  # write-ahead: committed before the CRM is called
-                    owed_row.attempted_at = now
-                    state.session.add(owed_row)
+            with store.transaction() as tx:
+                owed_rows = tx.ledger.owed(target, now, settings.batch_size)
+                batch = [owed_action(row) for row in owed_rows]
+                tx.ledger.mark_attempted(owed_rows, now)  # write-ahead: committed before the CRM is called
             if not batch:
                 break
             exhausted = False
@@ -100,8 +100,8 @@ def deliver_owed(
                 log.warning("delivery to %s failed: %s", target, exc)
                 results = [DeliveryResult.failed(a.key, f"{type(exc).__name__}: {exc}") for a in batch]
             by_key = {r.key: r for r in results}
-            with store.transaction() as state:
-                rows = state.actions([action.key for action in batch])
+            with store.transaction() as tx:
+                rows = tx.ledger.by_key([action.key for action in batch])
                 for action in batch:
                     result = by_key.get(action.key) or DeliveryResult.failed(
                         action.key, f"the {target} adapter returned no result for this action"
@@ -110,7 +110,7 @@ def deliver_owed(
                     if ledger_row is None:
                         continue
                     status = record_result(ledger_row, result, clock(), settings)
-                    state.session.add(ledger_row)
+                    tx.ledger.save(ledger_row)
                     report.counts[status] += 1
                     if status in ("dead", "retrying") and len(report.errors) < 100:
                         report.errors.append(f"{action.key}: {result.error}")
