@@ -20,7 +20,7 @@ from rules.source import ConfigErrors
 from sync.connectors.registry import ConnectorUnavailable, load_config
 from sync.lock import LockHeld
 from sync.status import collect_status, format_status
-from sync.worker import open_store, open_worker, system_clock
+from sync.wiring import open_store, open_worker, system_clock
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from rules.compiler import load_rules
 from sync.cli import main
 from sync.lock import LockHeld, worker_lock
-from sync.worker import open_database
+from sync.wiring import open_database
 
 NO_RULES = "rules: []\nschedule: {interval: 1s}\n"
 
@@ -65,7 +65,7 @@ def test_a_killed_holder_leaves_no_lock_behind(write_config: Callable[..., Path]
             "import sys, time\n"
             "from rules.compiler import load_rules\n"
             "from sync.lock import worker_lock\n"
-            "from sync.worker import open_database\n"
+            "from sync.wiring import open_database\n"
             f"with worker_lock(open_database(load_rules({str(config)!r}))):\n"
             "    print('held', flush=True)\n"
             "    time.sleep(60)\n",
@@ -166,7 +166,7 @@ def test_an_unexpected_adapter_failure_is_exit_1_and_a_failed_run(
     from tests.fakes import FakeCRM
 
     crm = FakeCRM(poll_error=RuntimeError("the adapter has a bug"))
-    monkeypatch.setattr("sync.worker.build_connectors", lambda ruleset: {"salesforce": crm})
+    monkeypatch.setattr("sync.wiring.build_connectors", lambda ruleset: {"salesforce": crm})
     config = write_config(RULE)
     assert main(["run", "--once", "-c", str(config)]) == 1
     assert "salesforce.sli: polling failed: RuntimeError: the adapter has a bug" in capsys.readouterr().err

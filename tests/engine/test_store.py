@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
 from sync.store.database import create_store_engine, migrate, schema_is_current
-from sync.worker import open_worker
+from sync.wiring import open_worker
 from tests.engine.test_cycle import RULES, sli
 from tests.fakes import FakeCRM
 from tests.support import Clock
