@@ -23,7 +23,7 @@ from sandbox.server import SandboxServer
 from sync.connectors.registry import build_connectors, load_config
 from sync.engine import Engine
 from sync.store.database import create_store_engine
-from sync.store.state import Store
+from sync.store.transaction import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 

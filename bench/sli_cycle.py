@@ -28,7 +28,7 @@ from sync.connectors.salesforce.client import SalesforceClient
 from sync.connectors.salesforce.settings import salesforce_settings
 from sync.engine import Engine
 from sync.store.database import create_store_engine
-from sync.store.state import Store
+from sync.store.transaction import Store
 from tests.salesforce.seed import insert_sli, seed_people
 
 BASE_URL = "https://bench.sandbox.test"

@@ -20,7 +20,7 @@ from rules.source import ConfigErrors
 from sync.connectors.registry import ConnectorUnavailable, load_config
 from sync.lock import LockHeld
 from sync.status import collect_status, format_status
-from sync.worker import open_store, open_worker, system_clock
+from sync.wiring import open_store, open_worker, system_clock
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
 
@@ -114,8 +114,8 @@ def _cmd_status(config: Path, as_json: bool) -> int:
     ruleset = load_config(config)
     store = open_store(ruleset)
     try:
-        with store.transaction() as state:
-            status = collect_status(state)
+        with store.transaction() as tx:
+            status = collect_status(tx)
     finally:
         store.close()
     print(json.dumps(status, indent=2, default=str) if as_json else format_status(status))
@@ -126,8 +126,8 @@ def _cmd_retry(config: Path, dead: bool) -> int:
     ruleset = load_config(config)
     store = open_store(ruleset)
     try:
-        with store.transaction() as state:
-            count = state.requeue(system_clock(), include_dead=dead)
+        with store.transaction() as tx:
+            count = tx.ledger.requeue(system_clock(), include_dead=dead)
     finally:
         store.close()
     print(f"re-queued {count} action(s); the next cycle delivers them")
@@ -151,8 +151,8 @@ def _cmd_report(config: Path, args: argparse.Namespace) -> int:
         return EXIT_USAGE
     store = open_store(ruleset)
     try:
-        with store.transaction() as state:
-            records = state.live_records(args.stream)
+        with store.transaction() as tx:
+            records = tx.records.live(args.stream)
     finally:
         store.close()
     rows = nps_report(

@@ -19,7 +19,7 @@ from rules.model import RuleSet
 from rules.source import ConfigErrors
 from sync.connectors.registry import load_config
 from sync.engine import Engine
-from sync.worker import open_worker
+from sync.wiring import open_worker
 
 log = logging.getLogger(__name__)
 

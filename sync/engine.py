@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from notifications.delivery import DeliveryReport, deliver_owed
 from notifications.recipients import Directory
 from rules.evaluate import Evaluation, History, evaluate
 from rules.model import RuleSet, Stream
 from rules.planner import Notice, PlannedAction, record_key
 from sync.connectors.base import Connector, ConnectorError, CrmUnavailable, Page, TeamDirectory
-from sync.store.state import State, Store
+from sync.delivery import DeliveryReport, deliver_owed
+from sync.policy.rotation import next_in_turn
+from sync.store.outcomes import history
+from sync.store.transaction import Store, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +82,8 @@ class Engine:
         now = self.rules_clock()
         report = CycleReport(rules_now=now)
         self._teams = {}  # team membership is read afresh each cycle
-        with self.store.transaction() as state:
-            run_id = state.start_run(self.wall_clock(), mode, now)
+        with self.store.transaction() as tx:
+            run_id = tx.runs.start(self.wall_clock(), mode, now)
         status, error = "failed", None
         try:
             for stream in self.ruleset.active_streams:
@@ -97,15 +99,15 @@ class Engine:
             report.errors.append(error)
             raise
         finally:
-            with self.store.transaction() as state:
-                state.finish_run(
+            with self.store.transaction() as tx:
+                tx.runs.finish(
                     run_id, self.wall_clock(), status, report.summary(), error or "; ".join(report.errors)
                 )
         return report
 
     # -- people: teams and round-robin turns ----------------------------------------------------
 
-    def _directory(self, crm: str, state: State) -> Directory:
+    def _directory(self, crm: str, tx: Transaction) -> Directory:
         """The CRM's teams (read once per cycle, only when a rule uses team roles) and whose turn is next."""
         roles = [r for r in self.ruleset.roles.values() if r.source and r.source.startswith(f"{crm}.")]
         if not any(r.team or r.round_robin for r in roles):
@@ -118,15 +120,18 @@ class Engine:
             r.round_robin: member
             for r in roles
             if r.round_robin
-            and (member := state.next_in_turn(r.round_robin, teams.get(r.round_robin, ()))) is not None
+            and (
+                member := next_in_turn(teams.get(r.round_robin, ()), tx.rotations.last_member(r.round_robin))
+            )
+            is not None
         }
         return Directory(teams=teams, next_in_turn=turns)
 
-    def _take_turns(self, crm: str, state: State, turns: Mapping[str, str]) -> Directory | None:
+    def _take_turns(self, crm: str, tx: Transaction, turns: Mapping[str, str]) -> Directory | None:
         """Record the round-robin turns a record's firings took; the next record sees the next member."""
         for team, member_id in turns.items():
-            state.take_turn(team, member_id, self.wall_clock())
-        return self._directory(crm, state) if turns else None
+            tx.rotations.take_turn(team, member_id, self.wall_clock())
+        return self._directory(crm, tx) if turns else None
 
     # -- polling ---------------------------------------------------------------------------------
 
@@ -135,8 +140,8 @@ class Engine:
         if connector is None:
             report.errors.append(f"{stream.name}: no {stream.crm} connection is configured")
             return
-        with self.store.transaction() as state:
-            cursor = state.cursor(stream.name)
+        with self.store.transaction() as tx:
+            cursor = tx.cursors.get(stream.name)
         try:
             for page in connector.poll(stream, cursor):
                 self._ingest(stream, page, now, report)
@@ -150,7 +155,7 @@ class Engine:
             report.errors.append(f"{stream.name}: polling failed: {type(exc).__name__}: {exc}")
 
     def _ingest(self, stream: Stream, page: Page, now: datetime, report: CycleReport) -> None:
-        with self.store.transaction() as state:
+        with self.store.transaction() as tx:
             by_key: dict[str, dict[str, Any]] = {}
             for record in page.records:
                 record_id = record.get(stream.id_field)
@@ -159,31 +164,32 @@ class Engine:
                     continue
                 by_key[record_key(stream.name, str(record_id))] = record  # the later version of a repeat wins
             keys = list(by_key)
-            rows = state.records(keys)
-            outcomes = state.outcomes(keys)
-            directory = self._directory(stream.crm, state)
+            rows = tx.records.many(keys)
+            outcomes = tx.outcomes.for_records(keys)
+            directory = self._directory(stream.crm, tx)
             for key, record in by_key.items():
                 row = rows.get(key)
-                history = State.history(row, outcomes[key])
                 record_id = str(record[stream.id_field])
-                evaluation = self._evaluate(stream, key, record, history, now, directory, state, report)
-                row = state.save_snapshot(stream.name, key, record_id, record, self.wall_clock(), row)
+                evaluation = self._evaluate(
+                    stream, key, record, history(row, outcomes[key]), now, directory, tx, report
+                )
+                row = tx.records.save_snapshot(stream.name, key, record_id, record, self.wall_clock(), row)
                 if evaluation is None:
                     row.next_due = self._retry_at()  # re-checked from stored state next cycle
                     continue
-                directory = self._take_turns(stream.crm, state, evaluation.turns) or directory
+                directory = self._take_turns(stream.crm, tx, evaluation.turns) or directory
                 if evaluation.rejection is not None:
-                    state.reject(stream.name, key, record_id, evaluation.rejection.reason, now)
+                    tx.rejections.reject(stream.name, key, record_id, evaluation.rejection.reason, now)
                     row.next_due = None
                     report.rejected[stream.name] += 1
                     continue
-                state.clear_rejection(key)
-                report.planned.extend(state.apply(row, outcomes[key], evaluation, now, self.wall_clock()))
+                tx.rejections.clear(key)
+                report.planned.extend(tx.apply(row, outcomes[key], evaluation, now, self.wall_clock()))
                 report.decisions.update(d.outcome.state for d in evaluation.decisions)
             deleted = [record_key(stream.name, rid) for rid in page.deleted_ids]
-            report.deleted[stream.name] += state.mark_deleted(deleted, now)
+            report.deleted[stream.name] += tx.mark_deleted(deleted, now)
             report.polled[stream.name] += len(by_key)
-            state.set_cursor(stream.name, page.cursor, self.wall_clock())
+            tx.cursors.set(stream.name, page.cursor, self.wall_clock())
 
     def _evaluate(
         self,
@@ -193,7 +199,7 @@ class Engine:
         history: History,
         now: datetime,
         directory: Directory,
-        state: State,
+        tx: Transaction,
         report: CycleReport,
     ) -> Evaluation | None:
         """Evaluate one record; a failure (a bug, a record no rule foresaw) is a notice on that record,
@@ -202,7 +208,7 @@ class Engine:
             return evaluate(self.ruleset, stream, record, history, now, directory)
         except Exception as exc:
             log.exception("evaluating %s failed", key)
-            state.add_notices(
+            tx.notices.add(
                 key, [Notice("*", "error", f"evaluation failed: {type(exc).__name__}: {exc}")], now
             )
             report.errors.append(f"{key}: evaluation failed: {type(exc).__name__}: {exc}")
@@ -217,14 +223,14 @@ class Engine:
         """Re-evaluate, from stored state, every record whose next timer is due at ``now``."""
         position: tuple[datetime, str] | None = None
         while True:
-            with self.store.transaction() as state:
-                rows = state.due_records(now, position, DUE_BATCH)
+            with self.store.transaction() as tx:
+                rows = tx.records.due(now, position, DUE_BATCH)
                 if not rows:
                     return
                 last = rows[-1]
                 assert last.next_due is not None
                 position = (last.next_due, last.key)
-                outcomes = state.outcomes([row.key for row in rows])
+                outcomes = tx.outcomes.for_records([row.key for row in rows])
                 directories: dict[str, Directory] = {}
                 for row in rows:
                     stream = self.ruleset.streams.get(row.stream)
@@ -232,23 +238,21 @@ class Engine:
                         row.next_due = None  # the stream was removed from the config
                         continue
                     if stream.crm not in directories:
-                        directories[stream.crm] = self._directory(stream.crm, state)
-                    history = History(
-                        row.first_seen, row.previous, State.history(row, outcomes[row.key]).outcomes
-                    )
+                        directories[stream.crm] = self._directory(stream.crm, tx)
+                    stored = History(row.first_seen, row.previous, history(row, outcomes[row.key]).outcomes)
                     evaluation = self._evaluate(
-                        stream, row.key, row.snapshot, history, now, directories[stream.crm], state, report
+                        stream, row.key, row.snapshot, stored, now, directories[stream.crm], tx, report
                     )
                     if evaluation is None:
                         row.next_due = self._retry_at()
                         continue
-                    taken = self._take_turns(stream.crm, state, evaluation.turns)
+                    taken = self._take_turns(stream.crm, tx, evaluation.turns)
                     if taken is not None:
                         directories[stream.crm] = taken
                     if evaluation.rejection is not None:
                         row.next_due = None
                         continue
                     report.planned.extend(
-                        state.apply(row, outcomes[row.key], evaluation, now, self.wall_clock())
+                        tx.apply(row, outcomes[row.key], evaluation, now, self.wall_clock())
                     )
                     report.decisions.update(d.outcome.state for d in evaluation.decisions)

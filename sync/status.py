@@ -5,24 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import col, func, select
-
-from sync.store.state import State
-from sync.store.tables import LedgerAction, NoticeRow, Rejection, RuleOutcome, RunRow, StreamCursor
+from sync.store.transaction import Transaction
 
 LIST_LIMIT = 50
+RECENT_RUNS = 10
 
 
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def collect_status(state: State) -> dict[str, Any]:
+def collect_status(tx: Transaction) -> dict[str, Any]:
     """Cursors, recent runs, pending timers by due time, ledger counts, failing actions, rejections, notices."""
-    session = state.session
+    queries = tx.status
     cursors = [
         {"stream": row.stream, "cursor": row.cursor, "updated_at": _iso(row.updated_at)}
-        for row in session.exec(select(StreamCursor).order_by(col(StreamCursor.stream))).all()
+        for row in queries.cursors()
     ]
     runs = [
         {
@@ -35,12 +33,8 @@ def collect_status(state: State) -> dict[str, Any]:
             "summary": row.summary,
             "error": row.error,
         }
-        for row in session.exec(select(RunRow).order_by(col(RunRow.id).desc()).limit(10)).all()
+        for row in queries.recent_runs(RECENT_RUNS)
     ]
-    timers_query = select(RuleOutcome).where(RuleOutcome.state == "armed").order_by(col(RuleOutcome.due_at))
-    pending_count = session.exec(
-        select(func.count()).select_from(RuleOutcome).where(RuleOutcome.state == "armed")
-    ).one()
     timers = [
         {
             "due_at": _iso(row.due_at),
@@ -49,19 +43,10 @@ def collect_status(state: State) -> dict[str, Any]:
             "occurrence": row.occurrence,
             "armed_at": _iso(row.armed_at),
         }
-        for row in session.exec(timers_query.limit(LIST_LIMIT)).all()
+        for row in queries.armed_timers(LIST_LIMIT)
     ]
-    counts = dict(
-        session.exec(select(LedgerAction.status, func.count()).group_by(col(LedgerAction.status))).all()
-    )
 
     def actions(status: str) -> list[dict[str, Any]]:
-        query = (
-            select(LedgerAction)
-            .where(LedgerAction.status == status)
-            .order_by(col(LedgerAction.updated_at).desc())
-            .limit(LIST_LIMIT)
-        )
         return [
             {
                 "key": row.key,
@@ -71,7 +56,7 @@ def collect_status(state: State) -> dict[str, Any]:
                 "next_attempt_at": _iso(row.next_attempt_at),
                 "error": row.last_error,
             }
-            for row in session.exec(query).all()
+            for row in queries.actions(status, LIST_LIMIT)
         ]
 
     rejections = [
@@ -81,9 +66,7 @@ def collect_status(state: State) -> dict[str, Any]:
             "first_at": _iso(row.first_at),
             "last_at": _iso(row.last_at),
         }
-        for row in session.exec(
-            select(Rejection).order_by(col(Rejection.last_at).desc()).limit(LIST_LIMIT)
-        ).all()
+        for row in queries.rejections(LIST_LIMIT)
     ]
     notices = [
         {
@@ -94,15 +77,17 @@ def collect_status(state: State) -> dict[str, Any]:
             "count": row.count,
             "last_at": _iso(row.last_at),
         }
-        for row in session.exec(
-            select(NoticeRow).order_by(col(NoticeRow.last_at).desc()).limit(LIST_LIMIT)
-        ).all()
+        for row in queries.notices(LIST_LIMIT)
     ]
     return {
         "cursors": cursors,
         "runs": runs,
-        "pending_timers": {"count": pending_count, "next": timers},
-        "actions": {"counts": counts, "retrying": actions("retrying"), "dead": actions("dead")},
+        "pending_timers": {"count": queries.armed_count(), "next": timers},
+        "actions": {
+            "counts": queries.action_counts(),
+            "retrying": actions("retrying"),
+            "dead": actions("dead"),
+        },
         "rejected_records": rejections,
         "notices": notices,
     }

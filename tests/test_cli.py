@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sync.cli import main
 from sync.connectors.registry import load_config
 from sync.lock import LockHeld, worker_lock
-from sync.worker import store_engine
+from sync.wiring import open_database
 
 NO_RULES = "rules: []\nschedule: {interval: 1s}\n"
 
@@ -47,7 +47,7 @@ def test_a_second_instance_exits_75(
     write_config: Callable[..., Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = write_config(NO_RULES)
-    engine = store_engine(load_config(config))
+    engine = open_database(load_config(config))
     with worker_lock(engine):
         assert main(["run", "--once", "-c", str(config)]) == 75
         assert "another crm-sync is running" in capsys.readouterr().err
@@ -65,8 +65,8 @@ def test_a_killed_holder_leaves_no_lock_behind(write_config: Callable[..., Path]
             "import sys, time\n"
             "from sync.connectors.registry import load_config\n"
             "from sync.lock import worker_lock\n"
-            "from sync.worker import store_engine\n"
-            f"with worker_lock(store_engine(load_config({str(config)!r}))):\n"
+            "from sync.wiring import open_database\n"
+            f"with worker_lock(open_database(load_config({str(config)!r}))):\n"
             "    print('held', flush=True)\n"
             "    time.sleep(60)\n",
         ],
@@ -166,7 +166,7 @@ def test_an_unexpected_adapter_failure_is_exit_1_and_a_failed_run(
     from tests.fakes import FakeCRM
 
     crm = FakeCRM(poll_error=RuntimeError("the adapter has a bug"))
-    monkeypatch.setattr("sync.worker.build_connectors", lambda ruleset, clock: {"salesforce": crm})
+    monkeypatch.setattr("sync.wiring.build_connectors", lambda ruleset, clock: {"salesforce": crm})
     config = write_config(RULE)
     assert main(["run", "--once", "-c", str(config)]) == 1
     assert "salesforce.sli: polling failed: RuntimeError: the adapter has a bug" in capsys.readouterr().err

@@ -6,14 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlmodel import select
-
 from rules.model import RuleSet
 from sync.connectors.registry import load_config
 from sync.engine import CycleReport, Engine
 from sync.store.database import create_store_engine
-from sync.store.state import Store
 from sync.store.tables import LedgerAction, RuleOutcome, TrackedRecord
+from sync.store.transaction import Store
 from tests.fakes import FakeCRM
 from tests.support import Clock
 
@@ -32,26 +30,16 @@ class Harness:
         return self.engine.run_cycle(deliver=deliver)
 
     def actions(self, status: str | None = None) -> list[LedgerAction]:
-        with self.store.transaction() as state:
-            query = select(LedgerAction)
-            if status is not None:
-                query = query.where(LedgerAction.status == status)
-            rows = list(state.session.exec(query).all())
-            state.session.expunge_all()
-            return rows
+        with self.store.transaction() as tx:
+            return tx.ledger.find(status=status)
 
     def outcomes(self) -> list[RuleOutcome]:
-        with self.store.transaction() as state:
-            rows = list(state.session.exec(select(RuleOutcome)).all())
-            state.session.expunge_all()
-            return rows
+        with self.store.transaction() as tx:
+            return tx.outcomes.all()
 
     def record(self, record_id: str) -> TrackedRecord | None:
-        with self.store.transaction() as state:
-            row = state.record(f"{STREAM}:{record_id}")
-            if row is not None:
-                state.session.expunge(row)
-            return row
+        with self.store.transaction() as tx:
+            return tx.records.get(f"{STREAM}:{record_id}")
 
 
 def build_harness(config: Path, database_url: str, clock: Clock, crm: FakeCRM | None = None) -> Harness:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from sync.connectors.base import ConnectorError, DeliveryResult
-from sync.store.state import State
+from sync.store.cursors import Cursors
 from tests.engine.harness import STREAM, Harness
 from tests.fakes import TransportDown
 from tests.support import T0, Clock
@@ -53,8 +53,8 @@ def test_a_cycle_plans_delivers_and_a_second_plans_nothing_new(h: Harness) -> No
 def test_replaying_pages_after_a_cursor_reset_plans_nothing_twice(h: Harness) -> None:
     h.crm.put(STREAM, sli())
     h.cycle()
-    with h.store.transaction() as state:
-        state.set_cursor(STREAM, None, T0)  # as after an overlap window or a lost cursor
+    with h.store.transaction() as tx:
+        tx.cursors.set(STREAM, None, T0)  # as after an overlap window or a lost cursor
     again = h.cycle()
     assert again.polled[STREAM] == 1 and again.planned == []
     assert len(h.actions()) == 2
@@ -132,9 +132,9 @@ def test_permanent_failures_go_dead_and_retry_dead_requeues(h: Harness) -> None:
     h.cycle()
     (dead,) = h.actions("dead")
     assert dead.last_error == "INVALID_EMAIL_ADDRESS"
-    with h.store.transaction() as state:
-        assert state.requeue(h.clock(), include_dead=False) == 0
-        assert state.requeue(h.clock(), include_dead=True) == 1
+    with h.store.transaction() as tx:
+        assert tx.ledger.requeue(h.clock(), include_dead=False) == 0
+        assert tx.ledger.requeue(h.clock(), include_dead=True) == 1
     assert h.cycle().delivery.counts["delivered"] == 1
     assert h.actions("dead") == []
 
@@ -200,7 +200,7 @@ def test_a_crash_inside_a_page_commits_nothing_of_it(h: Harness, monkeypatch: py
     def boom(*_: Any) -> None:
         raise RuntimeError("power loss")
 
-    monkeypatch.setattr(State, "set_cursor", boom)
+    monkeypatch.setattr(Cursors, "set", boom)
     failed = h.cycle()
     assert not failed.ok and "RuntimeError: power loss" in failed.errors[0]
     assert h.actions() == [] and h.record(sli()["Id"]) is None
@@ -214,8 +214,8 @@ def test_only_due_records_are_touched_by_the_timer_pass(h: Harness) -> None:
         h.crm.put(STREAM, sli(n, CreatedDate=(T0 + timedelta(hours=n)).isoformat()))
     h.cycle()
     h.clock.advance(hours=26, minutes=30)  # records 1 and 2 are due
-    with h.store.transaction() as state:
-        due = state.due_records(h.clock(), None, 100)
+    with h.store.transaction() as tx:
+        due = tx.records.due(h.clock(), None, 100)
     assert [r.record_id for r in due] == [sli(1)["Id"], sli(2)["Id"]]
     assert len(h.cycle().planned) == 2
 
@@ -226,8 +226,8 @@ def test_status_reports_timers_failures_and_runs(h: Harness) -> None:
     h.crm.put(STREAM, sli())
     h.crm.fail_next = [DeliveryResult.failed("?", "INVALID_EMAIL_ADDRESS", retryable=False)]
     h.cycle()
-    with h.store.transaction() as state:
-        status = collect_status(state)
+    with h.store.transaction() as tx:
+        status = collect_status(tx)
     assert status["pending_timers"]["count"] == 1
     assert status["pending_timers"]["next"][0]["rule"] == "reminder"
     assert status["actions"]["counts"] == {"dead": 1, "delivered": 1}

@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
 from sync.store.database import create_store_engine, migrate, schema_is_current
-from sync.worker import open_worker
+from sync.wiring import open_worker
 from tests.engine.test_cycle import RULES, sli
 from tests.fakes import FakeCRM
 from tests.support import Clock
@@ -31,16 +31,16 @@ def test_migrations_create_exactly_the_models(database_url: str) -> None:
 def test_times_round_trip_as_aware_utc(database_url: str) -> None:
     from datetime import UTC, datetime, timedelta, timezone
 
-    from sync.store.state import Store
+    from sync.store.transaction import Store
 
     store = Store(create_store_engine(database_url))
     store.migrate()
     local = datetime(2026, 3, 2, 4, 0, tzinfo=timezone(timedelta(hours=-5)))
-    with store.transaction() as state:
-        state.set_cursor("s", {"x": 1}, local)
-    with store.transaction() as state:
-        row = state.session.get(__import__("sync.store.tables", fromlist=["StreamCursor"]).StreamCursor, "s")
-        assert row is not None and row.updated_at == datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with store.transaction() as tx:
+        tx.cursors.set("s", {"x": 1}, local)
+    with store.transaction() as tx:
+        (row,) = tx.status.cursors()
+        assert row.updated_at == datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
         assert row.cursor == {"x": 1}
     store.close()
 
@@ -66,3 +66,24 @@ def test_dry_run_prints_plans_and_writes_nothing(
         for table in ("actions", "records", "runs", "stream_cursors", "rule_outcomes"):
             assert connection.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar() == 0, table
     engine.dispose()
+
+
+def test_rotations_keep_the_last_member_and_count_turns(database_url: str) -> None:
+    from datetime import UTC, datetime
+
+    from sync.store.transaction import Store
+
+    database = create_store_engine(database_url)
+    store = Store(database)
+    store.migrate()
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with store.transaction() as tx:
+        assert tx.rotations.last_member("Customer Success") is None
+        tx.rotations.take_turn("Customer Success", "1", now)
+    with store.transaction() as tx:
+        tx.rotations.take_turn("Customer Success", "2", now)
+    with store.transaction() as tx:
+        assert tx.rotations.last_member("Customer Success") == "2"
+    with database.connect() as connection:
+        assert connection.execute(sa.text("SELECT turns FROM rotations")).scalar() == 2
+    store.close()

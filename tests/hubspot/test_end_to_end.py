@@ -11,7 +11,7 @@ from sandbox.testing import SandboxHandle
 from sync.connectors.hubspot import HubSpotConnector
 from sync.engine import Engine
 from sync.store.database import create_store_engine
-from sync.store.state import Store
+from sync.store.transaction import Store
 from tests.hubspot.conftest import T0, Portal, all_records, owed
 from tests.hubspot.test_delivery import ticket_payload
 from tests.support import Clock
@@ -59,8 +59,8 @@ def test_the_nps_detractor_process(
     assert sorted(e["subject"][-3:] for e in escalations) == ["(4)", "(6)"]  # not the one with a logged call
     assert len(hubspot.objects("tasks")) == 5 and len(hubspot.objects("tickets")) == 3
     assert report.delivery.counts == {"delivered": 4}
-    with store.transaction() as state:
-        snapshots = {sid: state.record(f"hubspot.nps:{sid}").snapshot for sid in (called, silent, quiet)}  # type: ignore[union-attr]
+    with store.transaction() as tx:
+        snapshots = {sid: tx.records.get(f"hubspot.nps:{sid}").snapshot for sid in (called, silent, quiet)}  # type: ignore[union-attr]
     assert [snapshots[sid]["ticket"]["calls_logged"] for sid in (called, silent, quiet)] == [1, 0, 0]
 
 

@@ -16,7 +16,7 @@ from sandbox.testing import SandboxHandle
 from sync.engine import Engine
 from sync.status import collect_status
 from sync.store.database import create_store_engine
-from sync.store.state import Store
+from sync.store.transaction import Store
 from tests.hubspot.conftest import Portal
 from tests.support import Clock
 
@@ -61,8 +61,8 @@ class World:
         return list(self.get(f"/crm/v4/objects/{from_type}/{from_id}/associations/{to_type}")["results"])
 
     def status(self) -> dict[str, Any]:
-        with self.store.transaction() as state:
-            return collect_status(state)
+        with self.store.transaction() as tx:
+            return collect_status(tx)
 
 
 @pytest.fixture

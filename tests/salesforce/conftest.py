@@ -18,7 +18,7 @@ from sync.connectors.salesforce.client import SalesforceClient
 from sync.connectors.salesforce.settings import salesforce_settings
 from sync.engine import Engine
 from sync.store.database import create_store_engine
-from sync.store.state import Store
+from sync.store.transaction import Store
 from tests.support import Clock
 
 ROOT = Path(__file__).resolve().parents[2]

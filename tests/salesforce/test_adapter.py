@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from sandbox.salesforce.testing import rsa_key_pair
 from sync.connectors.base import AccessRefused, ConnectorError, OwedAction
 from sync.connectors.salesforce.settings import salesforce_settings
-from tests.hubspot.conftest import load_payload
+from sync.delivery import owed_action
 from tests.salesforce.conftest import Org
 from tests.salesforce.seed import insert_sli, seed_people
 from tests.support import T0
@@ -123,24 +124,10 @@ def test_a_503_on_the_task_upsert_is_retried_without_duplicates(org: Org) -> Non
 
 
 def _owed(org: Org, kind: str, attempts: int) -> list[OwedAction]:
-    from sqlmodel import select
-
-    from sync.store.tables import LedgerAction
-
-    with org.store.transaction() as state:
-        rows = state.session.exec(select(LedgerAction).where(LedgerAction.kind == kind)).all()
-        return [
-            OwedAction(
-                r.key,
-                r.external_id,
-                r.kind,
-                r.record_key.split(":", 1)[1],
-                load_payload(r.kind, dict(r.payload)),
-                attempts,
-                True,
-            )
-            for r in rows
-        ]
+    with org.store.transaction() as tx:
+        rows = tx.ledger.find(kind=kind)
+    owed = [owed_action(row) for row in rows]
+    return [replace(o, attempts=attempts, tried=True) for o in owed if isinstance(o, OwedAction)]
 
 
 def test_replaying_writes_whose_outcome_was_lost_never_duplicates(org: Org) -> None:

@@ -59,8 +59,8 @@ def test_missing_roles_are_skipped_and_the_rest_still_alerted(org: Org) -> None:
     assert report.ok
     alerts = emails(org, "New Service Level Intervention")
     assert {a for e in alerts for a in e["to"]} == {"sam@org.test", "dirk@org.test", "cara@org.test"}
-    with org.store.transaction() as state:
-        notices = {n["message"] for n in collect_status(state)["notices"] if n["record"].endswith(sli)}
+    with org.store.transaction() as tx:
+        notices = {n["message"] for n in collect_status(tx)["notices"] if n["record"].endswith(sli)}
     assert "referral_account_owner: empty: Referral_Account__r.Owner.Email has no value" in notices
     assert len(notices) == 4  # owner, owner's manager, referral CC office's RD and division head
     tasks = [t for t in org.sf.records("Task") if t.get("Crm_Sync_Key__c")]
@@ -79,8 +79,8 @@ def test_inactive_user_is_skipped_and_reported(org: Org) -> None:
     assert report.ok
     assert "gone@org.test" not in {a for e in emails(org) for a in e["to"]}
     assert len(emails(org, "New Service Level Intervention")) == 6
-    with org.store.transaction() as state:
-        notices = collect_status(state)["notices"]
+    with org.store.transaction() as tx:
+        notices = collect_status(tx)["notices"]
     assert any(n["message"] == "sli_submitter: inactive user gone@org.test" for n in notices)
     (post,) = [r for r in org.sf.records("FeedItem") if "alerted" in r["Body"]]
     assert "sli_submitter (inactive user gone@org.test)" in post["Body"]

@@ -1,4 +1,5 @@
-"""Wiring: a config file in, a ready engine out (lock taken, store migrated, adapters built, clocks set)."""
+"""The composition root: a config file in, a ready engine out (lock taken, store migrated, adapters
+built, clocks set)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy.engine import Engine as SqlEngine
+from sqlalchemy.engine import Engine as Database
 
 from rules.model import RuleSet
 from sync.connectors.base import Connector
@@ -16,7 +17,7 @@ from sync.connectors.registry import build_connectors, load_config
 from sync.engine import Engine
 from sync.lock import worker_lock
 from sync.store.database import create_store_engine, resolve_url
-from sync.store.state import Store
+from sync.store.transaction import Store
 
 
 def system_clock() -> datetime:
@@ -25,26 +26,28 @@ def system_clock() -> datetime:
 
 @dataclass
 class Worker:
+    """Everything one worker process runs with."""
+
     ruleset: RuleSet
     store: Store
     connectors: Mapping[str, Connector]
     engine: Engine
 
 
-def store_engine(ruleset: RuleSet, dry_run: bool = False) -> SqlEngine:
+def open_database(ruleset: RuleSet, dry_run: bool = False) -> Database:
     """The configured database; for a dry run against a SQLite file that does not exist yet, an empty
     in-memory database instead, so a dry run never creates files."""
-    engine = create_store_engine(resolve_url(ruleset.settings.store.url, ruleset.path.parent))
-    database = engine.url.database
-    if dry_run and engine.url.get_backend_name() == "sqlite" and database and not Path(database).exists():
-        engine.dispose()
-        engine = create_store_engine("sqlite://")
-    return engine
+    database = create_store_engine(resolve_url(ruleset.settings.store.url, ruleset.path.parent))
+    path = database.url.database
+    if dry_run and database.url.get_backend_name() == "sqlite" and path and not Path(path).exists():
+        database.dispose()
+        database = create_store_engine("sqlite://")
+    return database
 
 
 def open_store(ruleset: RuleSet, dry_run: bool = False) -> Store:
     """The configured database, migrated to the current schema."""
-    store = Store(store_engine(ruleset, dry_run), dry_run=dry_run)
+    store = Store(open_database(ruleset, dry_run), dry_run=dry_run)
     store.migrate()
     return store
 
@@ -61,22 +64,22 @@ def open_worker(
 ) -> Iterator[Worker]:
     """A worker holding the cross-process lock (except in dry-run mode, which writes nothing)."""
     ruleset = ruleset or load_config(config_path)
-    engine = store_engine(ruleset, dry_run)
-    guard: AbstractContextManager[None] = nullcontext() if dry_run else worker_lock(engine)
+    database = open_database(ruleset, dry_run)
+    guard: AbstractContextManager[None] = nullcontext() if dry_run else worker_lock(database)
     with guard:
-        store = Store(engine, dry_run=dry_run)
+        store = Store(database, dry_run=dry_run)
         built: dict[str, Connector] = {}
         try:
             store.migrate()
             built = dict(connectors) if connectors is not None else build_connectors(ruleset, clock)
-            engine_ = Engine(
+            engine = Engine(
                 ruleset,
                 store,
                 built,
                 rules_clock=(lambda: rules_now) if rules_now is not None else clock,
                 wall_clock=clock,
             )
-            yield Worker(ruleset, store, built, engine_)
+            yield Worker(ruleset, store, built, engine)
         finally:
             for connector in built.values():
                 connector.close()

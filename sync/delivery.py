@@ -20,7 +20,8 @@ from pydantic import ValidationError
 from rules.actions.registry import kind as action_kind
 from rules.settings import DeliverySettings
 from sync.connectors.base import CrmUnavailable, DeliveryResult, OwedAction
-from sync.store.state import Store, backoff
+from sync.policy.backoff import backoff
+from sync.store.transaction import Store
 
 if TYPE_CHECKING:
     from sync.connectors.base import Connector
@@ -38,9 +39,10 @@ class DeliveryReport:
         return {**dict(self.counts), "errors": self.errors[:20]}
 
 
-def _owed(row: LedgerAction) -> OwedAction | DeliveryResult:
-    """The ledger row as its adapter takes it, or a failure when its payload cannot be read (an action
-    kind that no longer exists, a row edited by hand): retrying cannot mend that."""
+def owed_action(row: LedgerAction) -> OwedAction | DeliveryResult:
+    """A ledger row as an adapter receives it (the one place a row becomes an :class:`OwedAction`), or
+    a failure when its payload cannot be read (an action kind that no longer exists, a row edited by
+    hand): retrying cannot mend that."""
     record_id = row.record_key.split(":", 1)[1]
     kind = action_kind(row.kind)
     if kind is None:
@@ -92,14 +94,12 @@ def deliver_owed(
     for target, connector in connectors.items():
         while True:
             now = clock()
-            with store.transaction() as state:
-                owed_rows = state.owed(target, now, settings.batch_size)
-                loaded = [_owed(row) for row in owed_rows]
+            with store.transaction() as tx:
+                owed_rows = tx.ledger.owed(target, now, settings.batch_size)
+                loaded = [owed_action(row) for row in owed_rows]
                 batch = [item for item in loaded if isinstance(item, OwedAction)]
                 unreadable = [item for item in loaded if isinstance(item, DeliveryResult)]
-                for owed_row in owed_rows:  # write-ahead: committed before the CRM is called
-                    owed_row.attempted_at = now
-                    state.session.add(owed_row)
+                tx.ledger.mark_attempted(owed_rows, now)  # write-ahead: committed before the CRM is called
             if not owed_rows:
                 break
             exhausted = False
@@ -112,9 +112,9 @@ def deliver_owed(
                 log.warning("delivery to %s failed: %s", target, exc)
                 results = [DeliveryResult.failed(a.key, f"{type(exc).__name__}: {exc}") for a in batch]
             by_key = {r.key: r for r in [*results, *unreadable]}
-            with store.transaction() as state:
+            with store.transaction() as tx:
                 keys = [row.key for row in owed_rows]
-                rows = state.actions(keys)
+                rows = tx.ledger.by_key(keys)
                 for key in keys:
                     result = by_key.get(key) or DeliveryResult.failed(
                         key, f"the {target} adapter returned no result for this action"
@@ -123,7 +123,7 @@ def deliver_owed(
                     if ledger_row is None:
                         continue
                     status = record_result(ledger_row, result, clock(), settings)
-                    state.session.add(ledger_row)
+                    tx.ledger.save(ledger_row)
                     report.counts[status] += 1
                     if status in ("dead", "retrying") and len(report.errors) < 100:
                         report.errors.append(f"{key}: {result.error}")

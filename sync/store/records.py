@@ -1,0 +1,79 @@
+"""Tracked records: the newest snapshot of every CRM record seen, and when a timer next needs it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from sync.store.repository import Repository
+from sync.store.tables import Rejection, TrackedRecord
+
+
+class Records(Repository):
+    """The records table."""
+
+    def get(self, key: str) -> TrackedRecord | None:
+        return self._session.get(TrackedRecord, key)
+
+    def many(self, keys: Sequence[str]) -> dict[str, TrackedRecord]:
+        """Records by key, in one query."""
+        return self._by_key(TrackedRecord, TrackedRecord.key, keys)
+
+    def save_snapshot(
+        self, stream: str, key: str, record_id: str, snapshot: Any, now: datetime, row: TrackedRecord | None
+    ) -> TrackedRecord:
+        """Store the newest snapshot of a record (keeping the one before as ``previous``)."""
+        if row is None:
+            row = TrackedRecord(
+                key=key, stream=stream, record_id=record_id, snapshot=snapshot, first_seen=now, last_seen=now
+            )
+        else:
+            if row.snapshot != snapshot:
+                row.previous = row.snapshot
+                row.snapshot = snapshot
+            row.last_seen = now
+            row.deleted_at = None
+        self._session.add(row)
+        return row
+
+    def save(self, row: TrackedRecord) -> None:
+        self._session.add(row)
+
+    def live(self, stream: str) -> list[tuple[Any, datetime]]:
+        """``(snapshot, first seen)`` of every live, unrejected record of a stream (for reports)."""
+        rejected = select(Rejection.record_key).where(Rejection.stream == stream)
+        query = select(TrackedRecord.snapshot, TrackedRecord.first_seen).where(
+            TrackedRecord.stream == stream,
+            col(TrackedRecord.deleted_at).is_(None),
+            col(TrackedRecord.key).not_in(rejected),
+        )
+        return [(snapshot, first_seen) for snapshot, first_seen in self._session.exec(query).all()]
+
+    def due(self, now: datetime, after: tuple[datetime, str] | None, limit: int) -> list[TrackedRecord]:
+        """Live records whose next timer is due, in (next_due, key) order after the ``after`` position."""
+        query = select(TrackedRecord).where(
+            col(TrackedRecord.next_due) <= now, col(TrackedRecord.deleted_at).is_(None)
+        )
+        if after is not None:
+            due, key = after
+            query = query.where(
+                sa.or_(
+                    col(TrackedRecord.next_due) > due,
+                    sa.and_(col(TrackedRecord.next_due) == due, col(TrackedRecord.key) > key),
+                )
+            )
+        query = query.order_by(col(TrackedRecord.next_due), col(TrackedRecord.key)).limit(limit)
+        return list(self._session.exec(query).all())
+
+    def mark_deleted(self, keys: Sequence[str], now: datetime) -> int:
+        """Records deleted in the CRM: no timer of theirs is due any more. Returns how many were known."""
+        rows = self.many(keys)
+        for row in rows.values():
+            row.deleted_at = now
+            row.next_due = None
+            self._session.add(row)
+        return len(rows)

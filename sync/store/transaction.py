@@ -1,0 +1,109 @@
+"""The store and its transactions.
+
+``Store.transaction()`` yields a :class:`Transaction`, whose repositories (cursors, records, outcomes,
+ledger, notices, rejections, rotations, runs, status queries) share one database session; everything
+done through it commits together or not at all. That is how a page of records, the outcomes and ledger
+actions it produced, and the cursor that fetched it are written in one transaction. The session itself
+never leaves this package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session
+
+from rules.evaluate import Evaluation
+from rules.planner import PlannedAction
+from sync.store.cursors import Cursors
+from sync.store.database import migrate
+from sync.store.ledger import Ledger
+from sync.store.notices import Notices, Rejections
+from sync.store.outcomes import Outcomes, RuleOutcomes
+from sync.store.records import Records
+from sync.store.rotations import Rotations
+from sync.store.runs import Runs
+from sync.store.status import StatusQueries
+from sync.store.tables import TrackedRecord
+
+DELETED_IN_CRM = "record deleted in the CRM"
+
+
+class Store:
+    """The database, handing out transactions. In dry-run mode nothing is ever committed."""
+
+    def __init__(self, database: Engine, dry_run: bool = False) -> None:
+        self._database = database
+        self.dry_run = dry_run
+        self._dry_connection: Connection | None = None
+        if dry_run:
+            self._dry_connection = database.connect()
+            self._dry_connection.begin()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        if self._dry_connection is not None:
+            session = Session(
+                bind=self._dry_connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+            )
+        else:
+            session = Session(self._database, expire_on_commit=False)
+        try:
+            with session.begin():
+                yield Transaction(session)
+        finally:
+            session.close()
+
+    def migrate(self) -> None:
+        """Bring the schema up to date (inside the never-committed transaction in dry-run mode)."""
+        migrate(self._dry_connection if self._dry_connection is not None else self._database)
+
+    def close(self) -> None:
+        if self._dry_connection is not None:
+            self._dry_connection.rollback()
+            self._dry_connection.close()
+            self._dry_connection = None
+        self._database.dispose()
+
+
+class Transaction:
+    """One open transaction: the repositories, and the writes that span several of them."""
+
+    def __init__(self, session: Session) -> None:
+        self.cursors = Cursors(session)
+        self.records = Records(session)
+        self.outcomes = RuleOutcomes(session)
+        self.ledger = Ledger(session)
+        self.notices = Notices(session)
+        self.rejections = Rejections(session)
+        self.rotations = Rotations(session)
+        self.runs = Runs(session)
+        self.status = StatusQueries(session)
+
+    def apply(
+        self,
+        row: TrackedRecord,
+        outcomes: Outcomes,
+        evaluation: Evaluation,
+        now: datetime,
+        recorded_at: datetime,
+    ) -> list[PlannedAction]:
+        """Record an evaluation's decisions and notices (at the rules' time ``now``) and its actions (owed
+        from the wall-clock time ``recorded_at``); returns the actions newly owed."""
+        self.outcomes.decide(row.key, outcomes, evaluation.decisions)
+        self.notices.add(row.key, evaluation.notices, now)
+        row.next_due = evaluation.next_due
+        self.records.save(row)
+        return self.ledger.add(evaluation.actions, recorded_at)
+
+    def mark_deleted(self, keys: Sequence[str], now: datetime) -> int:
+        """Records deleted in the CRM: their pending timers and undelivered actions are cancelled."""
+        if not keys:
+            return 0
+        count = self.records.mark_deleted(keys, now)
+        self.outcomes.cancel_armed(keys, now, DELETED_IN_CRM)
+        self.ledger.cancel_owed(keys, now, DELETED_IN_CRM)
+        return count
