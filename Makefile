@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 lint: $(STAMP)
 	$(BIN)/ruff check sync rules notifications sandbox tests bench
 	$(BIN)/mypy sync rules notifications
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/pytest
