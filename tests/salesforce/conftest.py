@@ -12,13 +12,13 @@ import responses
 from rules.compiler import load_rules
 from rules.model import RuleSet
 from sandbox.app import Sandbox
-from sandbox.mount import mount
+from sandbox.mount import mounted
 from sync.connectors.salesforce import SalesforceConnector
 from sync.connectors.salesforce.client import SalesforceClient
 from sync.engine import Engine
 from sync.store.database import create_store_engine
 from sync.store.state import Store
-from tests.support import Clock
+from tests.support import T0, Clock
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE_URL = "https://org.sandbox.test"
@@ -44,7 +44,7 @@ class Org:
 
 @pytest.fixture
 def org(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Org]:
-    clock = Clock(__import__("tests.support", fromlist=["T0"]).T0)
+    clock = Clock(T0)
     sandbox = Sandbox(clock=clock)
     credentials = sandbox.credentials()
     monkeypatch.setenv("SALESFORCE_LOGIN_URL", BASE_URL)
@@ -57,8 +57,7 @@ def org(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Org]:
     ruleset = type(ruleset)(
         **{**ruleset.__dict__, "rules": tuple(r for r in ruleset.rules if r.stream.crm == "salesforce")}
     )
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        mount(sandbox, rsps, BASE_URL)
+    with mounted(sandbox, BASE_URL) as (_, rsps):
         assert ruleset.settings.salesforce is not None
         connector = SalesforceConnector(SalesforceClient(ruleset.settings.salesforce, clock))
         store = Store(create_store_engine(f"sqlite:///{tmp_path / 'state.db'}"))
