@@ -1,4 +1,4 @@
-"""``MovableClock``: the clock tests, benchmarks and the demo move by hand (any emulator ``Clock``)."""
+"""``MovableClock``: the clock tests and benchmarks move by hand (any emulator ``Clock``)."""
 
 from __future__ import annotations
 
