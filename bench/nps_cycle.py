@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sandbox.app import Sandbox
+from sandbox.seeds.hubspot import Portal
 from sandbox.server import SandboxServer
 from sync.connectors.registry import build_connectors, load_config
 from sync.engine import Engine
@@ -35,33 +36,14 @@ def _endpoint(request: dict[str, object]) -> str:
 
 
 def seed(sandbox: Sandbox, n: int) -> None:
-    hs = sandbox.hubspot
-    analysts = [
-        hs.seed_owner(f"analyst{i}@example.com", f"Ana{i}", "Lyst", ["Customer Success"]) for i in range(5)
-    ]
+    """Five analysts, three managers and three BPAs; ``n`` customers with one detractor answer each."""
+    portal = Portal(sandbox.hubspot)
+    analysts = [portal.analyst(f"Ana{i}") for i in range(5)]
     for i in range(3):
-        hs.seed_owner(f"manager{i}@example.com", f"Man{i}", "Ager", ["Customer Success Managers"])
-        hs.seed_owner(f"bpa{i}@example.com", f"Bea{i}", "Pea", ["BPA"])
+        portal.owner(["Customer Success Managers"], f"Man{i}", "Ager", "manager")
+        portal.owner(["BPA"], f"Bea{i}", "Pea", "bpa")
     for i in range(n):
-        company = hs.create(
-            "companies", {"name": f"Client {i}", "cs_business_analyst": analysts[i % 5]["id"]}
-        )
-        primary = {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}
-        contact = hs.create(
-            "contacts",
-            {"email": f"pat{i}@client.example", "firstname": f"Pat{i}", "lastname": "Doe"},
-            [{"to": {"id": company["id"]}, "types": [primary]}],
-        )
-        hs.create(
-            "feedback_submissions",
-            {
-                "hs_value": str(i % 7),
-                "hs_survey_type": "NPS",
-                "hs_content": "Billing is slow",
-                "hs_contact_id": contact["id"],
-            },
-            [("contacts", contact["id"])],
-        )
+        portal.submission(portal.customer(analysts[i % 5]), i % 7)
 
 
 def main(n: int = 1000) -> None:

@@ -18,10 +18,10 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-import responses
-
 from sandbox.app import Sandbox
-from sandbox.mount import mount
+from sandbox.clock import MovableClock
+from sandbox.mount import mounted
+from sandbox.seeds.salesforce import insert_sli, seed_people
 from sync.connectors.registry import load_config
 from sync.connectors.salesforce import SalesforceConnector
 from sync.connectors.salesforce.client import SalesforceClient
@@ -29,7 +29,6 @@ from sync.connectors.salesforce.settings import salesforce_settings
 from sync.engine import Engine
 from sync.store.database import create_store_engine
 from sync.store.transaction import Store
-from tests.salesforce.seed import insert_sli, seed_people
 
 BASE_URL = "https://bench.sandbox.test"
 
@@ -48,8 +47,8 @@ def _by_path(requests: list[dict[str, object]]) -> Counter[str]:
 
 
 def main(n: int = 1000) -> None:
-    now = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
-    sandbox = Sandbox(clock=lambda: now)
+    clock = MovableClock(datetime(2026, 11, 22, 9, 0, tzinfo=UTC))
+    sandbox = Sandbox(clock=clock)
     credentials = sandbox.credentials()
     os.environ.update(
         SALESFORCE_LOGIN_URL=BASE_URL,
@@ -63,19 +62,14 @@ def main(n: int = 1000) -> None:
     )
     people, refs = seed_people(sandbox.salesforce)
     for i in range(n):
-        insert_sli(sandbox.salesforce, refs, now, people.submitter, Name=f"Client {i} - No Call No Show")
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        responses.RequestsMock(assert_all_requests_are_fired=False) as rsps,
-    ):
-        mount(sandbox, rsps, BASE_URL)
-        assert salesforce_settings(ruleset) is not None
-        connector = SalesforceConnector(SalesforceClient(salesforce_settings(ruleset), lambda: now))
+        insert_sli(sandbox.salesforce, refs, clock(), people.submitter, Name=f"Client {i} - No Call No Show")
+    with tempfile.TemporaryDirectory() as tmp, mounted(sandbox, BASE_URL):
+        settings = salesforce_settings(ruleset)
+        assert settings is not None
+        connector = SalesforceConnector(SalesforceClient(settings, clock))
         store = Store(create_store_engine(f"sqlite:///{tmp}/bench.db"))
         store.migrate()
-        engine = Engine(
-            ruleset, store, {"salesforce": connector}, rules_clock=lambda: now, wall_clock=lambda: now
-        )
+        engine = Engine(ruleset, store, {"salesforce": connector}, rules_clock=clock, wall_clock=clock)
         tracemalloc.start()
         started = time.perf_counter()
         report = engine.run_cycle()

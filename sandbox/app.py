@@ -1,35 +1,39 @@
-"""The sandbox application: both CRM emulators, fault injection, control endpoints, persistence.
+"""``Sandbox``: one outbox, the Salesforce and HubSpot emulators, faults, control endpoints and the
+state file behind a single transport-neutral ``dispatch``.
 
-``Sandbox.dispatch`` is transport-neutral; ``sandbox.server`` serves it over HTTPS and
-``sandbox.mount`` answers ``responses`` callbacks with it.
+``sandbox.server`` serves it over HTTPS and ``sandbox.mount`` answers ``responses`` callbacks with it.
+Faults live in ``sandbox.faults``, the ``/_sandbox`` endpoints in ``sandbox.control`` and the state
+file in ``sandbox.persistence``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib
-import json
 import logging
 import os
-import re
-import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any, Protocol
 
-from sandbox.core import Clock, Outbox, SandboxRequest, SandboxResponse, SentEmail, system_clock
+from sandbox.control import ControlEndpoints, is_control
+from sandbox.core import (
+    Clock,
+    Outbox,
+    SandboxRequest,
+    SandboxResponse,
+    SentEmail,
+    json_response,
+    system_clock,
+)
+from sandbox.faults import Faults, is_drop
+from sandbox.persistence import STATE_FORMAT, StateFile
 
 log = logging.getLogger(__name__)
 
-CRMS = ("salesforce", "hubspot")
-CONTROL_PREFIX = "/_sandbox"
-STATE_FILE = "state.json"
-STATE_FORMAT = 1
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -50,35 +54,6 @@ class Emulator(Protocol):
 EmulatorFactory = Callable[..., Any]  # called as factory(outbox, clock=clock, settings=settings)
 
 
-class DropConnection(SandboxResponse):
-    """A response the transport must not send: it closes the connection instead.
-
-    The HTTPS server shuts the socket without writing; the ``responses`` mount raises
-    ``requests.exceptions.ConnectionError``.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(status=0)
-
-
-def is_drop(response: SandboxResponse) -> bool:
-    """True when ``response`` asks the transport to drop the connection."""
-    return isinstance(response, DropConnection)
-
-
-def wire_headers(response: SandboxResponse) -> list[tuple[str, str]]:
-    """Headers to send for ``response``: its own plus a Content-Type when it has a body and none."""
-    headers = [(str(k), str(v)) for k, v in response.headers.items()]
-    has_type = any(k.lower() == "content-type" for k, _ in headers)
-    if response.body is not None and not has_type:
-        headers.append(("Content-Type", response.content_type()))
-    return headers
-
-
-def json_response(status: int, body: Any = None, headers: dict[str, str] | None = None) -> SandboxResponse:
-    return SandboxResponse(status=status, body=body, headers=dict(headers or {}))
-
-
 @dataclass(frozen=True)
 class Credentials:
     """What a client needs to log in to the emulated CRMs."""
@@ -86,111 +61,6 @@ class Credentials:
     salesforce_client_id: str
     salesforce_client_secret: str
     hubspot_access_token: str
-
-
-@dataclass
-class Fault:
-    """An injected answer for the next ``remaining`` requests that match."""
-
-    id: int
-    status: int
-    remaining: int
-    crm: str | None = None
-    method: str | None = None
-    path_regex: str | None = None
-    body: Any = None
-    has_body: bool = False
-    headers: dict[str, str] = field(default_factory=dict)
-    drop: bool = False
-
-    @classmethod
-    def parse(cls, fault_id: int, spec: Any) -> Fault:
-        """Validate a ``POST /_sandbox/faults`` body; raises ``ValueError`` with a readable message."""
-        if not isinstance(spec, dict):
-            raise ValueError("fault must be a JSON object")
-        crm = spec.get("crm")
-        if crm is not None and crm not in CRMS:
-            raise ValueError(f"crm must be one of {', '.join(CRMS)} or omitted")
-        method = spec.get("method")
-        if method is not None and not isinstance(method, str):
-            raise ValueError("method must be a string")
-        path_regex = spec.get("path_regex")
-        if path_regex is not None:
-            if not isinstance(path_regex, str):
-                raise ValueError("path_regex must be a string")
-            try:
-                re.compile(path_regex)
-            except re.error as exc:
-                raise ValueError(f"path_regex does not compile: {exc}") from None
-        drop = bool(spec.get("drop", False))
-        status = spec.get("status", 0 if drop else None)
-        if not isinstance(status, int) or isinstance(status, bool) or (not drop and not 100 <= status <= 599):
-            raise ValueError("status must be an HTTP status code (100-599)")
-        times = spec.get("times", 1)
-        if not isinstance(times, int) or isinstance(times, bool) or times < 1:
-            raise ValueError("times must be a positive integer")
-        headers = spec.get("headers") or {}
-        if not isinstance(headers, dict):
-            raise ValueError("headers must be an object")
-        return cls(
-            id=fault_id,
-            status=status,
-            remaining=times,
-            crm=crm,
-            method=method.upper() if method else None,
-            path_regex=path_regex,
-            body=spec.get("body"),
-            has_body="body" in spec,
-            headers={str(k): str(v) for k, v in headers.items()},
-            drop=drop,
-        )
-
-    def matches(self, crm: str | None, request: SandboxRequest) -> bool:
-        if self.crm is not None and self.crm != crm:
-            return False
-        if self.method is not None and self.method != request.method.upper():
-            return False
-        return self.path_regex is None or re.search(self.path_regex, request.path) is not None
-
-    def response(self, crm: str | None) -> SandboxResponse:
-        if self.drop:
-            return DropConnection()
-        body = self.body if self.has_body else default_fault_body(crm, self.status)
-        headers = dict(self.headers)
-        if isinstance(body, str):
-            body = body.encode()
-            if not any(k.lower() == "content-type" for k in headers):
-                headers["Content-Type"] = "text/plain;charset=UTF-8"
-        return SandboxResponse(status=self.status, body=body, headers=headers)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "crm": self.crm,
-            "method": self.method,
-            "path_regex": self.path_regex,
-            "status": self.status,
-            "times": self.remaining,
-            "body": self.body if self.has_body else None,
-            "headers": self.headers,
-            "drop": self.drop,
-        }
-
-
-def default_fault_body(crm: str | None, status: int) -> Any:
-    """An error body shaped like the CRM's own, for faults that give none."""
-    message = f"Sandbox injected fault (HTTP {status})"
-    if crm == "salesforce":
-        return [{"message": message, "errorCode": "SANDBOX_FAULT"}]
-    if crm == "hubspot":
-        correlation = str(uuid.uuid4())
-        return {
-            "status": "error",
-            "message": message,
-            "correlationId": correlation,
-            "category": "SANDBOX_FAULT",
-        }
-    return {"error": "sandbox_fault", "message": message}
 
 
 def _load_default(module: str, name: str) -> Any:
@@ -240,18 +110,18 @@ class Sandbox:
             ("hubspot", self.hubspot),
         )
         self._lock = threading.RLock()
-        self._save_lock = threading.Lock()
-        self._faults: list[Fault] = []
-        self._next_fault_id = 1
+        self._faults = Faults()
         self._requests: list[dict[str, Any]] = []
+        self._control = ControlEndpoints(self)
         self.state_dir = Path(state_dir) if state_dir is not None else None
         self.save_debounce_s = save_debounce_s
-        self._dirty = False
-        self._timer: threading.Timer | None = None
-        self._closed = False
-        if self.state_dir is not None:
-            self.state_dir.mkdir(parents=True, exist_ok=True)
-            self.load()
+        self._state = (
+            StateFile(self.state_dir, self.snapshot, self.restore, self._lock, save_debounce_s)
+            if self.state_dir is not None
+            else None
+        )
+        if self._state is not None:
+            self._state.load()
 
     def _build(self, source: Any, module: str, cls_name: str, settings_name: str, crm: str) -> Any:
         attr = f"{crm}_settings"
@@ -298,15 +168,9 @@ class Sandbox:
 
     def dispatch(self, request: SandboxRequest) -> SandboxResponse:
         """Answer one request: control endpoint, injected fault, emulator, or 404."""
-        if request.path == CONTROL_PREFIX or request.path.startswith(CONTROL_PREFIX + "/"):
+        if is_control(request.path):
             with self._lock:
-                try:
-                    response = self._control(request)
-                except ValueError as exc:  # e.g. an emulator refusing seeded data
-                    response = json_response(400, {"error": "bad_request", "message": str(exc)})
-                except Exception as exc:
-                    log.exception("sandbox control endpoint failed on %s %s", request.method, request.path)
-                    response = json_response(500, {"error": "sandbox_error", "message": repr(exc)})
+                response = self._control.answer(request)
             if request.method.upper() not in SAFE_METHODS:
                 self._changed(mutating=True)
             return response
@@ -330,12 +194,9 @@ class Sandbox:
         return response
 
     def _answer(self, crm: str | None, emulator: Any, request: SandboxRequest) -> SandboxResponse:
-        for fault in self._faults:
-            if fault.matches(crm, request):
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    self._faults.remove(fault)
-                return fault.response(crm)
+        faulted = self._faults.take(crm, request)
+        if faulted is not None:
+            return faulted
         if emulator is None:
             return json_response(404, {"error": "not_found", "message": f"no emulator serves {request.path}"})
         try:
@@ -345,73 +206,20 @@ class Sandbox:
             return json_response(500, {"error": "sandbox_emulator_error", "message": repr(exc)})
         return response
 
-    # -- control endpoints ----------------------------------------------------------------------
-
-    def _control(self, request: SandboxRequest) -> SandboxResponse:
-        route = request.path[len(CONTROL_PREFIX) :].rstrip("/") or "/"
-        method = request.method.upper()
-        handlers: dict[tuple[str, str], Callable[[SandboxRequest], SandboxResponse]] = {
-            ("GET", "/health"): lambda r: json_response(200, {"status": "ok", "crms": list(CRMS)}),
-            ("GET", "/emails"): lambda r: json_response(200, {"emails": self.emails()}),
-            ("GET", "/requests"): lambda r: json_response(200, {"requests": self.requests()}),
-            ("GET", "/faults"): lambda r: json_response(200, {"faults": self.faults()}),
-            ("POST", "/faults"): self._post_fault,
-            ("DELETE", "/faults"): lambda r: json_response(200, {"cleared": self.clear_faults()}),
-            ("POST", "/hubspot/owners"): self._post_owner,
-            ("POST", "/reset"): self._post_reset,
-        }
-        handler = handlers.get((method, route))
-        if handler is not None:
-            return handler(request)
-        if any(path == route for _, path in handlers):
-            return json_response(405, {"error": "method_not_allowed", "message": f"{method} {request.path}"})
-        return json_response(404, {"error": "not_found", "message": f"no sandbox endpoint {request.path}"})
-
-    def _post_fault(self, request: SandboxRequest) -> SandboxResponse:
-        try:
-            fault = self.add_fault(request.json())
-        except ValueError as exc:
-            return json_response(400, {"error": "bad_request", "message": str(exc)})
-        return json_response(201, {"fault": fault})
-
-    def _post_owner(self, request: SandboxRequest) -> SandboxResponse:
-        try:
-            spec = request.json()
-        except ValueError:
-            spec = None
-        if not isinstance(spec, dict) or not isinstance(spec.get("email"), str) or not spec["email"]:
-            return json_response(400, {"error": "bad_request", "message": "email is required"})
-        teams = spec.get("teams") or []
-        if not isinstance(teams, list) or not all(isinstance(t, str) for t in teams):
-            return json_response(400, {"error": "bad_request", "message": "teams must be a list of names"})
-        owner = self.hubspot.seed_owner(
-            spec["email"], str(spec.get("firstName") or ""), str(spec.get("lastName") or ""), teams
-        )
-        return json_response(201, owner)
-
-    def _post_reset(self, request: SandboxRequest) -> SandboxResponse:
-        self.reset()
-        return json_response(200, {"status": "reset"})
-
     # -- python API (the control endpoints' bodies) ----------------------------------------------
 
     def add_fault(self, spec: Any) -> dict[str, Any]:
         """Register a fault (the ``POST /_sandbox/faults`` body); returns it as listed."""
         with self._lock:
-            fault = Fault.parse(self._next_fault_id, spec)
-            self._next_fault_id += 1
-            self._faults.append(fault)
-            return fault.as_json()
+            return self._faults.add(spec).as_json()
 
     def faults(self) -> list[dict[str, Any]]:
         with self._lock:
-            return [f.as_json() for f in self._faults]
+            return self._faults.listed()
 
     def clear_faults(self) -> int:
         with self._lock:
-            count = len(self._faults)
-            self._faults.clear()
-            return count
+            return self._faults.clear()
 
     def emails(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -431,7 +239,7 @@ class Sandbox:
             self._requests.clear()
         self._changed(mutating=True)
 
-    # -- persistence ----------------------------------------------------------------------------
+    # -- state (the file is kept by sandbox.persistence) -----------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
         """Everything persisted: both emulators, the outbox and the request log (not faults)."""
@@ -459,86 +267,30 @@ class Sandbox:
 
     @property
     def state_file(self) -> Path | None:
-        return self.state_dir / STATE_FILE if self.state_dir is not None else None
+        return self._state.path if self._state is not None else None
 
     def load(self) -> bool:
         """Restore from the state file if there is one; True when something was loaded."""
-        path = self.state_file
-        if path is None or not path.exists():
-            return False
-        try:
-            state = json.loads(path.read_text(encoding="utf-8"))
-            self.restore(state)
-        except (ValueError, KeyError, TypeError) as exc:
-            raise RuntimeError(f"cannot load sandbox state {path}: {exc} (delete it to start over)") from exc
-        return True
+        return self._state.load() if self._state is not None else False
 
     def save(self) -> None:
         """Write the state file atomically (temp file + rename); no-op without a state dir."""
-        path = self.state_file
-        if path is None:
-            return
-        with self._save_lock:
-            with self._lock:
-                self._dirty = False
-                state = self.snapshot()
-            data = json.dumps(state, indent=1, sort_keys=True)
-            fd, tmp = tempfile.mkstemp(prefix=".state-", suffix=".tmp", dir=path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(data)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
+        if self._state is not None:
+            self._state.save()
 
     def _changed(self, *, mutating: bool) -> None:
-        if self.state_dir is None:
-            return
-        with self._lock:
-            self._dirty = True
-            if not mutating or self._closed:
-                return
-            if self.save_debounce_s > 0:
-                if self._timer is None:
-                    self._timer = threading.Timer(self.save_debounce_s, self._debounced_save)
-                    self._timer.daemon = True
-                    self._timer.start()
-                return
-        self._safe_save()
-
-    def _debounced_save(self) -> None:
-        with self._lock:
-            self._timer = None
-        self._safe_save()
-
-    def _safe_save(self) -> None:
-        try:
-            self.save()
-        except Exception:
-            log.exception("saving sandbox state failed")
+        if self._state is not None:
+            self._state.changed(mutating=mutating)
 
     def flush(self) -> None:
         """Save now if anything changed since the last save."""
-        with self._lock:
-            timer, self._timer = self._timer, None
-            dirty = self._dirty
-        if timer is not None:
-            timer.cancel()
-        if dirty:
-            self.save()
+        if self._state is not None:
+            self._state.flush()
 
     def close(self) -> None:
         """Stop the debounce timer and save the state (with a state dir)."""
-        with self._lock:
-            timer, self._timer = self._timer, None
-            self._closed = True
-        if timer is not None:
-            timer.cancel()
-        self.save()
+        if self._state is not None:
+            self._state.close()
 
     def __enter__(self) -> Sandbox:
         return self

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 Clock = Callable[[], datetime]
+CRMS = ("salesforce", "hubspot")
 
 
 def system_clock() -> datetime:
@@ -99,6 +100,20 @@ class SandboxResponse:
         if self.body is None or isinstance(self.body, bytes):
             return self.headers.get("Content-Type", "application/octet-stream")
         return "application/json;charset=UTF-8"
+
+
+def json_response(status: int, body: Any = None, headers: dict[str, str] | None = None) -> SandboxResponse:
+    """A response with a JSON body (or none)."""
+    return SandboxResponse(status=status, body=body, headers=dict(headers or {}))
+
+
+def wire_headers(response: SandboxResponse) -> list[tuple[str, str]]:
+    """Headers to send for ``response``: its own plus a Content-Type when it has a body and none."""
+    headers = [(str(k), str(v)) for k, v in response.headers.items()]
+    has_type = any(k.lower() == "content-type" for k, _ in headers)
+    if response.body is not None and not has_type:
+        headers.append(("Content-Type", response.content_type()))
+    return headers
 
 
 @dataclass

@@ -3,8 +3,8 @@
 Salesforce: regions, offices and a user hierarchy behind Service Level Interventions (SLIs) of every
 colour, dated over the last ~40 days. HubSpot: owners in the Customer Success teams, companies,
 contacts and NPS feedback submissions over the whole 0-10 scale plus malformed values.
-Seeding uses the emulators' helpers (``insert``/``create``/``seed_owner``); only the deactivation of
-a user goes through the REST API, because Salesforce refuses records owned by an inactive user.
+Seeding uses ``sandbox.seeds``; only the deactivation of a user goes through the REST API, because
+Salesforce refuses records owned by an inactive user.
 """
 
 from __future__ import annotations
@@ -16,11 +16,17 @@ from typing import Any
 
 from sandbox.app import Sandbox
 from sandbox.core import SandboxRequest
+from sandbox.seeds.hubspot import create_company, create_contact, create_submission
+from sandbox.seeds.salesforce import (
+    insert_account,
+    insert_intervention,
+    insert_office,
+    insert_region,
+    insert_user,
+)
 
 SF_VERSION = "62.0"
 EMAIL_DOMAIN = "demo.crm-sync.test"
-FEEDBACK_TO_CONTACT = 98  # HUBSPOT_DEFINED feedback_submission -> contact
-CONTACT_TO_COMPANY_PRIMARY = 1
 
 
 @dataclass
@@ -149,46 +155,50 @@ SLIS = (
 )  # fmt: skip
 
 
-def _sf_datetime(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+class _Counted:
+    """One emulator with its seeding helpers counted into the summary as ``<crm>.<object>``."""
+
+    def __init__(self, emulator: Any, crm: str, summary: DemoSummary) -> None:
+        self.emulator = emulator
+        self.crm = crm
+        self.summary = summary
+
+    def insert(self, sobject: str, fields: dict[str, Any]) -> str:
+        self.summary.count(f"{self.crm}.{sobject}")
+        return str(self.emulator.insert(sobject, fields))
+
+    def create(
+        self, object_type: str, properties: dict[str, Any], associations: list[Any] | None = None
+    ) -> dict[str, Any]:
+        self.summary.count(f"{self.crm}.{object_type}")
+        return dict(self.emulator.create(object_type, properties, associations))
+
+    def seed_owner(self, email: str, first_name: str, last_name: str, teams: list[str]) -> dict[str, Any]:
+        self.summary.count(f"{self.crm}.owners")
+        return dict(self.emulator.seed_owner(email, first_name, last_name, teams))
 
 
 class _SalesforceSeeder:
     def __init__(self, sandbox: Sandbox, now: datetime, summary: DemoSummary) -> None:
-        self.sf = sandbox.salesforce
+        self.emulator = sandbox.salesforce
+        self.sf = _Counted(sandbox.salesforce, "salesforce", summary)
         self.now = now
         self.summary = summary
         self.ids: dict[str, str] = {}
 
-    def insert(self, sobject: str, fields: dict[str, Any]) -> str:
-        record_id = str(self.sf.insert(sobject, fields))
-        self.summary.count(f"salesforce.{sobject}")
-        return record_id
-
     def run(self) -> None:
+        ids = self.ids
         for key, (first, last, manager) in USERS.items():  # managers come first in USERS
             email = f"{first}.{last}@{EMAIL_DOMAIN}".lower()
-            fields = {"Username": email, "FirstName": first, "LastName": last, "Email": email}
-            if manager:
-                fields["ManagerId"] = self.ids[manager]
-            self.ids[key] = self.insert("User", fields)
+            ids[key] = insert_user(self.sf, first, last, email, manager=ids[manager] if manager else None)
         for key, (name, head) in REGIONS.items():
-            self.ids[key] = self.insert("Region__c", {"Name": name, "Division_Head__c": self.ids[head]})
+            ids[key] = insert_region(self.sf, name, ids[head])
         for key, (name, region, director, rcsm) in OFFICES.items():
-            self.ids[key] = self.insert(
-                "Office__c",
-                {
-                    "Name": name,
-                    "Region__c": self.ids[region],
-                    "Regional_Director__c": self.ids[director],
-                    "Regional_Client_Success_Manager__c": self.ids[rcsm],
-                },
-            )
+            ids[key] = insert_office(self.sf, name, ids[region], ids[director], ids[rcsm])
         for key, (name, owner, office) in REFERRALS.items():
-            fields = {"Name": name, "OwnerId": self.ids[owner], "CC_Location_Office__c": self.ids[office]}
-            self.ids[key] = self.insert("Account", fields)
+            ids[key] = insert_account(self.sf, name, ids[owner], ids[office])
         for client in CLIENTS:
-            self.ids[client] = self.insert("Account", {"Name": client})
+            ids[client] = insert_account(self.sf, client)
         for spec in SLIS:
             self.summary.slis[spec.name] = self.ids[spec.case] = self.insert_sli(spec)
         self.deactivate(self.ids[INACTIVE_USER])
@@ -211,25 +221,23 @@ class _SalesforceSeeder:
             "Client_Status__c": spec.client_status,
             "Exception_Approved__c": spec.exception_approved,
             "OwnerId": self.ids[spec.submitter],
-            "CreatedById": self.ids[spec.submitter],
-            "CreatedDate": _sf_datetime(created),
         }
         if spec.referral:
             fields["Referral_Account__c"] = self.ids[spec.referral]
             fields["Referral_Status__c"] = spec.referral_status
         if spec.plan:
             fields["Intervention_Plan__c"] = spec.plan
-        return self.insert("Service_Level_Intervention__c", fields)
+        return insert_intervention(self.sf, created, self.ids[spec.submitter], **fields)
 
     def deactivate(self, user_id: str) -> None:
         """Deactivate a user the way an admin would: a REST PATCH (inactive users cannot own new records)."""
         request = SandboxRequest.from_url(
             "PATCH",
             f"https://sandbox.local/services/data/v{SF_VERSION}/sobjects/User/{user_id}",
-            {"Authorization": f"Bearer {self.sf.issue_token()}", "Content-Type": "application/json"},
+            {"Authorization": f"Bearer {self.emulator.issue_token()}", "Content-Type": "application/json"},
             json.dumps({"IsActive": False}),
         )
-        response = self.sf.handle(request)
+        response = self.emulator.handle(request)
         if response.status != 204:
             raise RuntimeError(f"could not deactivate {user_id}: {response.status} {response.body!r}")
 
@@ -300,29 +308,26 @@ def response_group(score: int) -> str:
 
 class _HubSpotSeeder:
     def __init__(self, sandbox: Sandbox, now: datetime, summary: DemoSummary) -> None:
-        self.hs = sandbox.hubspot
+        self.hs = _Counted(sandbox.hubspot, "hubspot", summary)
         self.now = now
         self.summary = summary
-
-    def create(
-        self, object_type: str, properties: dict[str, Any], associations: list[Any] | None = None
-    ) -> str:
-        record_id = str(self.hs.create(object_type, properties, associations)["id"])
-        self.summary.count(f"hubspot.{object_type}")
-        return record_id
 
     def run(self) -> None:
         owners = [
             self.hs.seed_owner(f"{first}.{last}@{EMAIL_DOMAIN}".lower(), first, last, [team])["id"]
             for first, last, team in OWNERS
         ]
-        self.summary.count("hubspot.owners", len(owners))
-        companies = []
-        for name, domain, analyst in COMPANIES:
-            props = {"name": name, "domain": domain, "city": "Springfield", "country": "United States"}
-            if analyst is not None:
-                props["cs_business_analyst"] = owners[analyst]
-            companies.append(self.create("companies", props))
+        companies = [
+            create_company(
+                self.hs,
+                name,
+                owners[analyst] if analyst is not None else None,
+                domain=domain,
+                city="Springfield",
+                country="United States",
+            )
+            for name, domain, analyst in COMPANIES
+        ]
         contacts = [self.contact(spec, companies) for spec in CONTACTS]
         self.summary.cases.update(
             {
@@ -339,11 +344,10 @@ class _HubSpotSeeder:
         props = {"firstname": first, "lastname": last, "jobtitle": title, "lifecyclestage": "customer"}
         if local:
             props["email"] = f"{local}@{COMPANIES[company][1] if company is not None else 'gmail.example'}"
-        associations = []
-        if company is not None:
-            props["company"] = COMPANIES[company][0]
-            associations.append(_association(companies[company], CONTACT_TO_COMPANY_PRIMARY))
-        return self.create("contacts", props, associations)
+        if company is None:
+            return create_contact(self.hs, props)
+        props["company"] = COMPANIES[company][0]
+        return create_contact(self.hs, props, companies[company])
 
     def feedback(self, contacts: list[str]) -> None:
         """NPS 0..10, the malformed values, and one CSAT, spread over the last four days."""
@@ -362,24 +366,14 @@ class _HubSpotSeeder:
                 "hs_survey_channel": "EMAIL",
                 "hs_value": raw,
                 "hs_content": comment,
-                "hs_contact_id": contact,
                 "hs_submission_timestamp": at,
                 "hs_createdate": at,
                 "hs_lastmodifieddate": at,
             }
             if group:
                 props["hs_response_group"] = group
-            record_id = self.create(
-                "feedback_submissions", props, [_association(contact, FEEDBACK_TO_CONTACT)]
-            )
+            record_id = create_submission(self.hs, contact, props)
             if survey == "NPS":
                 self.summary.nps[raw] = record_id
             else:
                 self.summary.cases["hubspot.csat_submission"] = record_id
-
-
-def _association(to_id: str, type_id: int) -> dict[str, Any]:
-    return {
-        "to": {"id": to_id},
-        "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}],
-    }

@@ -17,8 +17,9 @@ from urllib.parse import urlsplit
 import requests
 import responses
 
-from sandbox.app import Sandbox, is_drop, wire_headers
-from sandbox.core import SandboxRequest
+from sandbox.app import Sandbox
+from sandbox.core import SandboxRequest, wire_headers
+from sandbox.faults import is_drop
 
 DEFAULT_BASE_URL = "https://sandbox.crm-sync.test"
 SALESFORCE_HOSTS = r"https://[A-Za-z0-9.-]+\.salesforce\.com(?::\d+)?"

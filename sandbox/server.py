@@ -16,8 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from sandbox.app import Sandbox, is_drop, wire_headers
-from sandbox.core import SandboxRequest
+from sandbox.app import Sandbox
+from sandbox.core import SandboxRequest, wire_headers
+from sandbox.faults import is_drop
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ import requests
 import responses
 
 from sandbox.app import Sandbox
-from sandbox.mount import DEFAULT_BASE_URL, mount
+from sandbox.mount import DEFAULT_BASE_URL, mounted
 from sandbox.server import SandboxServer
 
 
@@ -92,6 +92,5 @@ def sandbox_server(sandbox_server_session: SandboxHandle) -> SandboxHandle:
 @pytest.fixture
 def sandbox_responses(sandbox: Sandbox) -> Iterator[tuple[Sandbox, responses.RequestsMock]]:
     """``(sandbox, rsps)``: the ``sandbox`` fixture mounted at DEFAULT_BASE_URL and *.salesforce.com."""
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        mount(sandbox, rsps, DEFAULT_BASE_URL)
-        yield sandbox, rsps
+    with mounted(sandbox, DEFAULT_BASE_URL) as mount:
+        yield mount

@@ -18,6 +18,7 @@ import requests
 from hubspot import HubSpot
 from simple_salesforce import Salesforce
 
+from sandbox.seeds.hubspot import create_submission
 from sandbox.testing import SandboxHandle, sandbox_server, sandbox_server_session  # noqa: F401
 
 SF_VERSION = "62.0"
@@ -41,12 +42,7 @@ class Backdoor:
 
     def feedback_submission(self, properties: dict[str, Any], contact_id: str) -> str:
         """A survey response: the feedback submissions API is read-only, so it cannot be seeded over HTTP."""
-        created = self.server.sandbox.hubspot.create(
-            "feedback_submissions",
-            {**properties, "hs_contact_id": contact_id},
-            [("contacts", contact_id)],
-        )
-        return str(created["id"])
+        return create_submission(self.server.sandbox.hubspot, contact_id, properties)
 
     def hubspot_owner(self, email: str, first: str, last: str, teams: list[str]) -> dict[str, Any]:
         """An owner in ``teams`` (the first is primary): owners are read-only through the API."""

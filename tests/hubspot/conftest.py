@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +13,15 @@ import pytest
 from rules.actions.base import Payload
 from rules.actions.registry import kind as action_kind
 from rules.model import RuleSet, Stream
+from sandbox.seeds.hubspot import Portal
 from sandbox.testing import SandboxHandle, sandbox_server, sandbox_server_session  # noqa: F401
 from sync.connectors.base import OwedAction
 from sync.connectors.hubspot import HubSpotConnector
 from sync.connectors.hubspot.settings import HubSpotSettings
 from sync.connectors.registry import build_connectors, load_config
+from tests.support import T0
 
 CONFIG = Path(__file__).resolve().parents[2] / "config.yaml"
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -107,59 +107,7 @@ def built(ruleset: RuleSet, hubspot: Any) -> Iterator[HubSpotConnector]:
     connector.close()
 
 
-# -- seeding -------------------------------------------------------------------------------------
-
-
-@dataclass
-class Portal:
-    """Seeds the emulated portal the way HubSpot's NPS tool fills it."""
-
-    hs: Any
-    ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
-
-    def analyst(self, first: str = "Ana", last: str = "Lyst") -> dict[str, Any]:
-        n = next(self.ids)
-        owner: dict[str, Any] = self.hs.seed_owner(
-            f"analyst{n}@example.com", first, last, ["Customer Success"]
-        )
-        return owner
-
-    def customer(
-        self, analyst: dict[str, Any] | None = None, email: str | None = "", company: bool = True
-    ) -> str:
-        """A contact (with a primary company whose CS analyst is ``analyst``); returns the contact id."""
-        n = next(self.ids)
-        props = {"firstname": f"Pat{n}", "lastname": "Doe"}
-        if email is not None:
-            props["email"] = email or f"pat{n}@client.example"
-        associations = []
-        if company:
-            company_props = {"name": f"Client {n}"}
-            if analyst:
-                company_props["cs_business_analyst"] = analyst["id"]
-            made = self.hs.create("companies", company_props)
-            primary = {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}
-            associations.append({"to": {"id": made["id"]}, "types": [primary]})
-        return str(self.hs.create("contacts", props, associations)["id"])
-
-    def submission(
-        self,
-        contact_id: str | None,
-        score: int | str = 3,
-        survey: str = "NPS",
-        modified: datetime | None = None,
-        content: str | None = "Billing is slow",
-    ) -> str:
-        props: dict[str, Any] = {"hs_value": str(score), "hs_survey_type": survey}
-        if content:
-            props["hs_content"] = content
-        if contact_id:
-            props["hs_contact_id"] = contact_id
-        if modified:
-            props["hs_lastmodifieddate"] = modified.isoformat()
-            props["hs_submission_timestamp"] = modified.isoformat()
-        associations = [("contacts", contact_id)] if contact_id else []
-        return str(self.hs.create("feedback_submissions", props, associations)["id"])
+# -- seeding (the library is sandbox.seeds.hubspot) -------------------------------------------------
 
 
 @pytest.fixture

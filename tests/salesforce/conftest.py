@@ -11,7 +11,7 @@ import responses
 
 from rules.model import RuleSet
 from sandbox.app import Sandbox
-from sandbox.mount import mount
+from sandbox.mount import mounted
 from sync.connectors.registry import load_config
 from sync.connectors.salesforce import SalesforceConnector
 from sync.connectors.salesforce.client import SalesforceClient
@@ -19,7 +19,7 @@ from sync.connectors.salesforce.settings import salesforce_settings
 from sync.engine import Engine
 from sync.store.database import create_store_engine
 from sync.store.transaction import Store
-from tests.support import Clock
+from tests.support import T0, Clock
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE_URL = "https://org.sandbox.test"
@@ -45,7 +45,7 @@ class Org:
 
 @pytest.fixture
 def org(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Org]:
-    clock = Clock(__import__("tests.support", fromlist=["T0"]).T0)
+    clock = Clock(T0)
     sandbox = Sandbox(clock=clock)
     credentials = sandbox.credentials()
     monkeypatch.setenv("SALESFORCE_LOGIN_URL", BASE_URL)
@@ -58,10 +58,10 @@ def org(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Org]:
     ruleset = type(ruleset)(
         **{**ruleset.__dict__, "rules": tuple(r for r in ruleset.rules if r.stream.crm == "salesforce")}
     )
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        mount(sandbox, rsps, BASE_URL)
-        assert salesforce_settings(ruleset) is not None
-        connector = SalesforceConnector(SalesforceClient(salesforce_settings(ruleset), clock))
+    with mounted(sandbox, BASE_URL) as (_, rsps):
+        settings = salesforce_settings(ruleset)
+        assert settings is not None
+        connector = SalesforceConnector(SalesforceClient(settings, clock))
         store = Store(create_store_engine(f"sqlite:///{tmp_path / 'state.db'}"))
         store.migrate()
         engine = Engine(ruleset, store, {"salesforce": connector}, rules_clock=clock, wall_clock=clock)

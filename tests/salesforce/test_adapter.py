@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 
 from sandbox.salesforce.testing import rsa_key_pair
+from sandbox.seeds.salesforce import insert_sli, seed_people
 from sync.connectors.base import AccessRefused, ConnectorError, OwedAction
 from sync.connectors.salesforce.settings import salesforce_settings
 from sync.delivery import owed_action
 from tests.salesforce.conftest import Org
-from tests.salesforce.seed import insert_sli, seed_people
 from tests.support import T0
 
 INVALID_SESSION = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]

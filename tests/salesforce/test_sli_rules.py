@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sandbox.seeds.salesforce import People, insert_sli, seed_people
 from tests.salesforce.conftest import Org
-from tests.salesforce.seed import People, insert_sli, seed_people
 from tests.support import T0
 
 

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from sandbox.app import Sandbox, is_drop
+from sandbox.app import Sandbox
 from sandbox.core import SandboxRequest, SandboxResponse
+from sandbox.faults import is_drop
 from sandbox.testing import emulators_available
 
 FIXED = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)

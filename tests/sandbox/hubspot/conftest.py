@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from hubspot import HubSpot
 
+from sandbox.clock import MovableClock
 from sandbox.core import Outbox, SandboxRequest, SandboxResponse
 from sandbox.hubspot import HubSpotEmulator, HubSpotSettings
 
@@ -22,22 +23,9 @@ START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 Api = Callable[..., SandboxResponse]
 
 
-class FakeClock:
-    """A clock that only moves when told to."""
-
-    def __init__(self, start: datetime = START) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> MovableClock:
+    return MovableClock(START)
 
 
 @pytest.fixture
@@ -46,7 +34,7 @@ def outbox() -> Outbox:
 
 
 @pytest.fixture
-def emulator(outbox: Outbox, clock: FakeClock) -> HubSpotEmulator:
+def emulator(outbox: Outbox, clock: MovableClock) -> HubSpotEmulator:
     return HubSpotEmulator(outbox, clock=clock)
 
 

@@ -1,4 +1,4 @@
-"""Fixtures for the Salesforce emulator tests (helpers live in ``sandbox.salesforce.testing``)."""
+"""Fixtures for the Salesforce emulator tests: the emulator on a movable clock, mounted into ``responses``."""
 
 from __future__ import annotations
 
@@ -9,9 +9,13 @@ import requests
 import responses
 from simple_salesforce import Salesforce
 
+from sandbox.app import Sandbox
+from sandbox.clock import MovableClock
 from sandbox.core import Outbox
+from sandbox.mount import mounted
 from sandbox.salesforce import SalesforceEmulator, SalesforceSettings
-from sandbox.salesforce.testing import BASE_URL, MovableClock, ReferenceOrg, mount, seed_reference_org
+from sandbox.salesforce.testing import BASE_URL
+from sandbox.seeds.salesforce import ReferenceOrg, seed_reference_org
 
 
 @pytest.fixture
@@ -35,9 +39,11 @@ def emulator(outbox: Outbox, clock: MovableClock, settings: SalesforceSettings) 
 
 
 @pytest.fixture
-def rsps(emulator: SalesforceEmulator) -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mount(emulator, mock)
+def rsps(
+    emulator: SalesforceEmulator, outbox: Outbox, clock: MovableClock
+) -> Iterator[responses.RequestsMock]:
+    """The emulator answering ``BASE_URL`` and ``*.salesforce.com`` through a ``Sandbox``."""
+    with mounted(Sandbox(clock=clock, outbox=outbox, salesforce=emulator), BASE_URL) as (_, mock):
         yield mock
 
 

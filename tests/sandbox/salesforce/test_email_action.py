@@ -11,7 +11,8 @@ from simple_salesforce.exceptions import SalesforceMalformedRequest
 
 from sandbox.core import Outbox
 from sandbox.salesforce import SalesforceEmulator
-from sandbox.salesforce.testing import BASE_URL, ReferenceOrg
+from sandbox.salesforce.testing import BASE_URL
+from sandbox.seeds.salesforce import ReferenceOrg
 
 ACTION = "actions/standard/emailSimple"
 

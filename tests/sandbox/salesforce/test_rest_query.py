@@ -9,7 +9,7 @@ from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 
 from sandbox.salesforce import SalesforceEmulator
-from sandbox.salesforce.testing import ReferenceOrg
+from sandbox.seeds.salesforce import ReferenceOrg
 
 LOCATOR_URL = re.compile(r"/services/data/v62\.0/query/01g[0-9A-Za-z]{15}-(\d+)")
 

@@ -13,8 +13,9 @@ from simple_salesforce.exceptions import (
     SalesforceResourceNotFound,
 )
 
+from sandbox.clock import MovableClock
 from sandbox.salesforce import SalesforceApiError, SalesforceEmulator
-from sandbox.salesforce.testing import MovableClock, ReferenceOrg
+from sandbox.seeds.salesforce import ReferenceOrg
 
 
 def error_of(call: Any, *args: Any, **kwargs: Any) -> tuple[int, dict[str, Any]]:

@@ -21,9 +21,13 @@ from simple_salesforce.exceptions import (
     SalesforceRefusedRequest,
 )
 
+from sandbox.app import Sandbox
+from sandbox.clock import MovableClock
 from sandbox.core import Outbox, SandboxRequest
+from sandbox.mount import mounted
 from sandbox.salesforce import SalesforceEmulator, SalesforceSettings
-from sandbox.salesforce.testing import BASE_URL, MovableClock, ReferenceOrg, mount, rsa_key_pair
+from sandbox.salesforce.testing import BASE_URL, rsa_key_pair
+from sandbox.seeds.salesforce import ReferenceOrg
 
 SOQL = "SELECT Id FROM User"
 
@@ -116,13 +120,11 @@ def key_pair() -> tuple[str, str]:
 @pytest.fixture
 def jwt_emulator(key_pair: tuple[str, str]) -> Any:
     """An emulator that verifies JWT assertions, on a clock near real time (the client stamps ``exp``)."""
+    outbox, clock = Outbox(), MovableClock(datetime.now(UTC))
     emulator = SalesforceEmulator(
-        Outbox(),
-        clock=MovableClock(datetime.now(UTC)),
-        settings=SalesforceSettings(jwt_public_key_pem=key_pair[1]),
+        outbox, clock=clock, settings=SalesforceSettings(jwt_public_key_pem=key_pair[1])
     )
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        mount(emulator, rsps)
+    with mounted(Sandbox(clock=clock, outbox=outbox, salesforce=emulator), BASE_URL):
         yield emulator
 
 

@@ -9,9 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sandbox.clock import MovableClock
 from sandbox.core import Outbox
 from sandbox.salesforce import SalesforceApiError, SalesforceEmulator
-from sandbox.salesforce.testing import MovableClock, ReferenceOrg
+from sandbox.seeds.salesforce import ReferenceOrg
 
 
 def run(emulator: SalesforceEmulator, soql: str, include_deleted: bool = False) -> dict[str, Any]:

@@ -1,0 +1,102 @@
+"""The ``/_sandbox/*`` control endpoints: health, sent emails, request log, faults, HubSpot owners, reset.
+
+They answer from the sandbox's Python API (``Controllable``), so both mirror each other.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from sandbox.core import CRMS, SandboxRequest, SandboxResponse, json_response
+
+log = logging.getLogger(__name__)
+
+CONTROL_PREFIX = "/_sandbox"
+
+
+def is_control(path: str) -> bool:
+    """True for ``/_sandbox`` and the paths below it."""
+    return path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")
+
+
+class Controllable(Protocol):
+    """What the control endpoints need from the sandbox."""
+
+    hubspot: Any
+
+    def emails(self) -> list[dict[str, Any]]: ...
+
+    def requests(self) -> list[dict[str, Any]]: ...
+
+    def faults(self) -> list[dict[str, Any]]: ...
+
+    def add_fault(self, spec: Any) -> dict[str, Any]: ...
+
+    def clear_faults(self) -> int: ...
+
+    def reset(self) -> None: ...
+
+
+class ControlEndpoints:
+    """Routes ``/_sandbox/*`` requests to ``box``; errors come back as JSON, never raised."""
+
+    def __init__(self, box: Controllable) -> None:
+        self.box = box
+        self._handlers: dict[tuple[str, str], Callable[[SandboxRequest], SandboxResponse]] = {
+            ("GET", "/health"): lambda r: json_response(200, {"status": "ok", "crms": list(CRMS)}),
+            ("GET", "/emails"): lambda r: json_response(200, {"emails": box.emails()}),
+            ("GET", "/requests"): lambda r: json_response(200, {"requests": box.requests()}),
+            ("GET", "/faults"): lambda r: json_response(200, {"faults": box.faults()}),
+            ("POST", "/faults"): self._post_fault,
+            ("DELETE", "/faults"): lambda r: json_response(200, {"cleared": box.clear_faults()}),
+            ("POST", "/hubspot/owners"): self._post_owner,
+            ("POST", "/reset"): self._post_reset,
+        }
+
+    def answer(self, request: SandboxRequest) -> SandboxResponse:
+        """The endpoint's answer; 404/405 for unknown routes, 400/500 when the handler raises."""
+        try:
+            return self._route(request)
+        except ValueError as exc:  # e.g. an emulator refusing seeded data
+            return json_response(400, {"error": "bad_request", "message": str(exc)})
+        except Exception as exc:
+            log.exception("sandbox control endpoint failed on %s %s", request.method, request.path)
+            return json_response(500, {"error": "sandbox_error", "message": repr(exc)})
+
+    def _route(self, request: SandboxRequest) -> SandboxResponse:
+        route = request.path[len(CONTROL_PREFIX) :].rstrip("/") or "/"
+        method = request.method.upper()
+        handler = self._handlers.get((method, route))
+        if handler is not None:
+            return handler(request)
+        if any(path == route for _, path in self._handlers):
+            return json_response(405, {"error": "method_not_allowed", "message": f"{method} {request.path}"})
+        return json_response(404, {"error": "not_found", "message": f"no sandbox endpoint {request.path}"})
+
+    def _post_fault(self, request: SandboxRequest) -> SandboxResponse:
+        try:
+            fault = self.box.add_fault(request.json())
+        except ValueError as exc:
+            return json_response(400, {"error": "bad_request", "message": str(exc)})
+        return json_response(201, {"fault": fault})
+
+    def _post_owner(self, request: SandboxRequest) -> SandboxResponse:
+        try:
+            spec = request.json()
+        except ValueError:
+            spec = None
+        if not isinstance(spec, dict) or not isinstance(spec.get("email"), str) or not spec["email"]:
+            return json_response(400, {"error": "bad_request", "message": "email is required"})
+        teams = spec.get("teams") or []
+        if not isinstance(teams, list) or not all(isinstance(t, str) for t in teams):
+            return json_response(400, {"error": "bad_request", "message": "teams must be a list of names"})
+        owner = self.box.hubspot.seed_owner(
+            spec["email"], str(spec.get("firstName") or ""), str(spec.get("lastName") or ""), teams
+        )
+        return json_response(201, owner)
+
+    def _post_reset(self, request: SandboxRequest) -> SandboxResponse:
+        self.box.reset()
+        return json_response(200, {"status": "reset"})
