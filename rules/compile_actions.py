@@ -50,7 +50,9 @@ class ActionCompiler:
             action_id = name if counts[name] == 1 else f"{name}.{counts[name]}"
             at: Loc = (*loc, index, name)
             if name not in capabilities:
-                self.texts.error(at, f"{stream.crm} cannot {name}; its actions are {', '.join(sorted(capabilities))}")
+                self.texts.error(
+                    at, f"{stream.crm} cannot {name}; its actions are {', '.join(sorted(capabilities))}"
+                )
                 continue
             kind = known[name]
             scope = _Scope(self, stream, at, context_roles)
@@ -66,7 +68,9 @@ class ActionCompiler:
                 self.texts.error(loc, f"unknown role {name!r}" + suggest(name, self.roles))
             return False
         if role.source is not None and role.source != stream.name:
-            self.texts.error(loc, f"role {name!r} reads {role.source}, but this rule's source is {stream.name}")
+            self.texts.error(
+                loc, f"role {name!r} reads {role.source}, but this rule's source is {stream.name}"
+            )
             return False
         return True
 
@@ -115,7 +119,9 @@ class _Scope:
         compiled = {name: self.text((*base, name), source) for name, source in sources.items()}
         return {name: text for name, text in compiled.items() if text is not None}
 
-    def recipients(self, key: str | tuple[str | int, ...], entries: Sequence[str]) -> tuple[RecipientRef, ...]:
+    def recipients(
+        self, key: str | tuple[str | int, ...], entries: Sequence[str]
+    ) -> tuple[RecipientRef, ...]:
         base = (key,) if isinstance(key, str) else key
         refs = []
         for index, entry in enumerate(entries):

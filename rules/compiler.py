@@ -76,7 +76,8 @@ class _Compiler:
             loc: Loc = ("rules", index)
             if rule_settings.id in seen:
                 self.error(
-                    (*loc, "id"), f"rule id {rule_settings.id!r} is already used by rules[{seen[rule_settings.id]}]"
+                    (*loc, "id"),
+                    f"rule id {rule_settings.id!r} is already used by rules[{seen[rule_settings.id]}]",
                 )
                 continue
             seen[rule_settings.id] = index
@@ -147,7 +148,9 @@ class _Compiler:
                     if expect is not None and message is not None:
                         checks.append(StreamCheck(expect, message))
                 record_url = None
-                default_url = profile.record_url(section, cfg.object, id_field) if profile.record_url else None
+                default_url = (
+                    profile.record_url(section, cfg.object, id_field) if profile.record_url else None
+                )
                 url_source = cfg.record_url or default_url
                 if url_source:
                     allowed = CONTEXT_NAMES - {"record_url"}
@@ -207,7 +210,12 @@ class _Compiler:
                     ok = False
             if ok:
                 roles[name] = Role(
-                    name=name, source=stream.name, email=cfg.email, id=cfg.id, display_name=cfg.name, active=cfg.active
+                    name=name,
+                    source=stream.name,
+                    email=cfg.email,
+                    id=cfg.id,
+                    display_name=cfg.name,
+                    active=cfg.active,
                 )
         self._check_first_of(roles)
         return roles
@@ -263,7 +271,8 @@ class _Compiler:
                 return None  # the calendar itself is invalid and already reported
             if calendar is None:
                 self.error(
-                    (*loc, "calendar"), f"unknown calendar {cfg.calendar!r}" + suggest(cfg.calendar, self.calendars)
+                    (*loc, "calendar"),
+                    f"unknown calendar {cfg.calendar!r}" + suggest(cfg.calendar, self.calendars),
                 )
                 return None
         if cfg.field is not None and cfg.field.lower() not in {f.lower() for f in fields}:

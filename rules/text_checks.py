@@ -69,7 +69,9 @@ class TextChecker:
         for name in unknown:
             self.error(
                 loc,
-                f"undefined name {name!r}" + suggest(name, allowed) + f"; available: {', '.join(sorted(allowed))}",
+                f"undefined name {name!r}"
+                + suggest(name, allowed)
+                + f"; available: {', '.join(sorted(allowed))}",
             )
         return not unknown
 

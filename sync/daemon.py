@@ -47,7 +47,9 @@ class _Reloader:
             return
         running = self.engine.ruleset.settings
         sections = sorted({*ruleset.settings.connections, *running.connections, "store", "schedule"})
-        changed = [name for name in sections if _connection(ruleset, name) != _connection(self.engine.ruleset, name)]
+        changed = [
+            name for name in sections if _connection(ruleset, name) != _connection(self.engine.ruleset, name)
+        ]
         if changed or {s.crm for s in ruleset.active_streams} - set(self.engine.connectors):
             log.error(
                 "config change ignored: %s changed; restart the daemon to apply connection settings",

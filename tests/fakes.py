@@ -94,7 +94,10 @@ class FakeCRM:
                     )
                 )
                 continue
-            self.writes[action.external_id] = {"kind": action.kind, **action.payload.dump()}  # upsert: never twice
+            self.writes[action.external_id] = {
+                "kind": action.kind,
+                **action.payload.dump(),
+            }  # upsert: never twice
             results.append(DeliveryResult.delivered(action.key, f"crm-{len(self.writes)}"))
         return results
 

@@ -54,7 +54,9 @@ class Person(BaseModel):
 
     @classmethod
     def of(cls, recipient: Recipient) -> Person:
-        return cls(email=recipient.email, user_id=recipient.user_id, name=recipient.name, roles=recipient.roles)
+        return cls(
+            email=recipient.email, user_id=recipient.user_id, name=recipient.name, roles=recipient.roles
+        )
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,9 @@ class Firing:
             return None
         found = self.resolver.first(role)
         if isinstance(found, Skipped):
-            self.notices.append(Notice(self.rule.id, "skipped_recipient", f"{what} {found.role}: {found.reason}"))
+            self.notices.append(
+                Notice(self.rule.id, "skipped_recipient", f"{what} {found.role}: {found.reason}")
+            )
             return None
         return Person.of(found)
 

@@ -43,7 +43,9 @@ class UpdateRecord(ActionKind[UpdateParams, CompiledUpdate]):
 
     def plan(self, compiled: CompiledUpdate, firing: Firing) -> list[Planned]:
         payload = UpdatePayload(
-            related_id=firing.record_id, object=firing.stream.object, fields=firing.render_all(compiled.fields)
+            related_id=firing.record_id,
+            object=firing.stream.object,
+            fields=firing.render_all(compiled.fields),
         )
         return [Planned(payload)]
 

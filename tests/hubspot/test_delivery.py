@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sandbox.testing import SandboxHandle
 from sync.connectors.hubspot import HubSpotConnector
+from sync.connectors.hubspot.tasks import task_properties
+from sync.connectors.hubspot.times import epoch_ms
 from tests.hubspot.conftest import Portal, owed
 
 TASK_TO_TICKET, TASK_TO_CONTACT = 230, 204
@@ -193,3 +196,13 @@ def test_update_record_writes_the_fields(connector: HubSpotConnector, portal: Po
     assert (
         next(c for c in hubspot.objects("contacts") if c["id"] == contact)["properties"]["jobtitle"] == "CFO"
     )
+
+
+def test_a_task_without_a_due_date_keeps_its_planned_time_on_every_attempt() -> None:
+    """HubSpot needs a time on every task: the firing's time, so a retry sends the very same task."""
+    planned = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    task = owed("create_task", "1", {"subject": "Call back", "planned_at": planned.isoformat()})
+    first = task_properties(task, planned + timedelta(minutes=1))
+    retried = task_properties(task, planned + timedelta(hours=5))
+    assert first == retried
+    assert first["hs_timestamp"] == epoch_ms(planned)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
+import io
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -117,14 +120,52 @@ def test_an_empty_anchor_is_a_notice_not_a_crash(reminder: Memory) -> None:
     assert "CreatedDate" in result.notices[0].message
 
 
-def test_evaluation_is_pure_and_deterministic(reminder: Memory) -> None:
+def _no_file_access(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every way of touching the file system fail loudly."""
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(f"file access during evaluation: {args!r}")
+
+    for module, name in [
+        (builtins, "open"),
+        (io, "open"),
+        (os, "stat"),
+        (os, "lstat"),
+        (os, "open"),
+        (os, "listdir"),
+        (os, "scandir"),
+        (os.path, "getmtime"),
+        (os.path, "exists"),
+        (os.path, "isfile"),
+    ]:
+        monkeypatch.setattr(module, name, refuse)
+
+
+def test_evaluation_is_pure_and_deterministic(reminder: Memory, monkeypatch: pytest.MonkeyPatch) -> None:
     history = History(None, None, {})
     stream = reminder.ruleset.streams["salesforce.sli"]
     record = sli()
+    _no_file_access(monkeypatch)
     a = evaluate(reminder.ruleset, stream, record, history, T0 + timedelta(days=2))
     b = evaluate(reminder.ruleset, stream, record, history, T0 + timedelta(days=2))
-    assert a.actions == b.actions
+    monkeypatch.undo()
+    assert a.actions and a.actions == b.actions
     assert record == sli()  # the input record is not modified
+
+
+def test_a_template_broken_after_loading_never_stops_a_firing(
+    write_config: Callable[..., Path], tmp_path: Path
+) -> None:
+    memory = Memory(load_config(write_config(ALERT)))
+    (tmp_path / "templates" / "alert.txt").write_text("{% if broken %}")  # edited after validation
+    (tmp_path / "templates" / "alert.html").unlink()
+    actions = memory.run(sli(), T0).actions
+    emails = [a.payload.dump() for a in actions if a.kind == "notify"]
+    assert [e["text"] for e in emails] == [
+        "Hello Olive Owner: Client 1 - No Call No Show (Orange)",
+        "Hello there: Client 1 - No Call No Show (Orange)",
+    ]
+    assert all(e["html"] and e["html"].startswith("<p>Hello") for e in emails)
 
 
 def test_keys_identify_rule_record_occurrence_action_and_recipient(reminder: Memory) -> None:

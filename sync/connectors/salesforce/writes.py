@@ -153,7 +153,11 @@ class SalesforceWriter:
 
         def send(batch: Sequence[OwedAction]) -> list[DeliveryResult]:
             records = [
-                {"attributes": {"type": "FeedItem"}, "ParentId": _target(a), "Body": a.payload_as(ChatterPayload).body}
+                {
+                    "attributes": {"type": "FeedItem"},
+                    "ParentId": _target(a),
+                    "Body": a.payload_as(ChatterPayload).body,
+                }
                 for a in batch
             ]
             response = self._restful("composite/sobjects", "POST", {"allOrNone": False, "records": records})
