@@ -6,9 +6,10 @@ Template files are read once, here, when the configuration loads; evaluation nev
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from jinja2 import TemplateSyntaxError
 from jinja2.meta import find_undeclared_variables
@@ -16,6 +17,7 @@ from jinja2.meta import find_undeclared_variables
 from notifications.rendering import Renderable, TemplateLibrary
 from rules.expressions import (
     ACTION_CONTEXT_NAMES,
+    Compiled,
     Expression,
     ExpressionError,
     Text,
@@ -31,6 +33,7 @@ from rules.source import ConfigError, Document, Loc
 from rules.validation import suggest
 
 TEMPLATE_SUFFIXES = (".txt", ".html")
+C = TypeVar("C", bound=Compiled)
 
 
 def read_templates(directory: Path) -> dict[str, str]:
@@ -91,23 +94,23 @@ class TextChecker:
     def expression(
         self, source: str | bool, loc: Loc, fields: tuple[str, ...], allowed: Iterable[str]
     ) -> Expression | None:
-        try:
-            expr = compile_expression(self.expr_env, source)
-        except ExpressionError as exc:
-            self.error(loc, str(exc))
-            return None
-        ok = self.check_names(expr.names, allowed, loc) & self.check_paths(expr.paths, fields, loc)
-        return expr if ok else None
+        return self._checked(lambda: compile_expression(self.expr_env, source), loc, fields, allowed)
 
     def text(self, source: str, loc: Loc, fields: tuple[str, ...], allowed: Iterable[str]) -> Text | None:
         """An inline text; its ``roles.NAME`` reads are in ``Text.roles`` for the caller to check."""
+        return self._checked(lambda: compile_text(self.text_env, source), loc, fields, allowed)
+
+    def _checked(
+        self, compile: Callable[[], C], loc: Loc, fields: tuple[str, ...], allowed: Iterable[str]
+    ) -> C | None:
+        """Compile, then check the names and record fields read; ``None`` (errors reported) if bad."""
         try:
-            text = compile_text(self.text_env, source)
+            compiled = compile()
         except ExpressionError as exc:
             self.error(loc, str(exc))
             return None
-        ok = self.check_names(text.names, allowed, loc) & self.check_paths(text.paths, fields, loc)
-        return text if ok else None
+        ok = self.check_names(compiled.names, allowed, loc) & self.check_paths(compiled.paths, fields, loc)
+        return compiled if ok else None
 
     def template_file(self, name: str, loc: Loc, fields: tuple[str, ...]) -> frozenset[str] | None:
         """Check and compile a named template's files; returns the roles they read, or None if bad."""
