@@ -94,7 +94,7 @@ class _Compiler:
             rules=tuple(rules),
             templates=self.texts.library(),
             timezone=self.timezone,
-            sources=(*self.doc.files, *(template_dir / name for name in sources)),
+            sources=(*self.doc.files, template_dir, *(template_dir / name for name in sources)),
         )
 
     # -- sections -------------------------------------------------------------------------------

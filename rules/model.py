@@ -112,7 +112,8 @@ class RuleSet:
     rules: tuple[Rule, ...]
     templates: TemplateLibrary
     timezone: ZoneInfo
-    sources: tuple[Path, ...] = ()  # every file the rule set was compiled from (config, includes, templates)
+    # Every file the rule set was compiled from (config, includes, the templates folder and its files).
+    sources: tuple[Path, ...] = ()
 
     def rules_for(self, stream: str) -> tuple[Rule, ...]:
         return tuple(rule for rule in self.rules if rule.stream.name == stream)

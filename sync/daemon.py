@@ -1,8 +1,9 @@
 """``crm-sync daemon``: run cycles on the configured interval (APScheduler) until SIGTERM/SIGINT.
 
 The worker lock is held for the daemon's whole life, so a cron-started ``run --once`` exits with 75
-instead of acting beside it. An edited config file is picked up before the next cycle; if the edit is
-invalid, the daemon logs every error and keeps running the last valid rules.
+instead of acting beside it. An edited config file, included file or template is picked up before the
+next cycle; if the edit is invalid, the daemon logs every error and keeps running the last valid rules
+(templates are compiled with the rules, so a template broken on disk never reaches a firing).
 """
 
 from __future__ import annotations
@@ -24,27 +25,38 @@ from sync.wiring import open_worker
 log = logging.getLogger(__name__)
 
 
-class _Reloader:
-    """Swaps in a new rule set when the config file changes and the new one is valid."""
+def fingerprint(ruleset: RuleSet) -> dict[Path, tuple[int, int] | None]:
+    """The modification time and size of every file (and the templates folder) a rule set came from."""
+    found: dict[Path, tuple[int, int] | None] = {}
+    for path in ruleset.sources:
+        try:
+            stat = path.stat()
+        except OSError:
+            found[path] = None
+            continue
+        found[path] = (stat.st_mtime_ns, stat.st_size)
+    return found
+
+
+class ConfigReloader:
+    """Swaps in a new rule set when a file it came from changes and the new one is valid."""
 
     def __init__(self, path: Path, engine: Engine) -> None:
         self.path = path
         self.engine = engine
-        self.mtime = path.stat().st_mtime
+        self.seen = fingerprint(engine.ruleset)
 
-    def refresh(self) -> None:
-        try:
-            mtime = self.path.stat().st_mtime
-        except OSError:
-            return
-        if mtime == self.mtime:
-            return
-        self.mtime = mtime
+    def refresh(self) -> bool:
+        """Reload if anything changed; True when new rules were swapped in."""
+        now = fingerprint(self.engine.ruleset)
+        if now == self.seen:
+            return False
+        self.seen = now
         try:
             ruleset = load_config(self.path)
         except ConfigErrors as exc:
             log.error("config change ignored, keeping the running rules:\n%s", exc)
-            return
+            return False
         running = self.engine.ruleset.settings
         sections = sorted({*ruleset.settings.connections, *running.connections, "store", "schedule"})
         changed = [
@@ -55,14 +67,16 @@ class _Reloader:
                 "config change ignored: %s changed; restart the daemon to apply connection settings",
                 ", ".join(changed) or "a new CRM connection",
             )
-            return
+            return False
         self.engine.ruleset = ruleset
+        self.seen = fingerprint(ruleset)
         log.warning("config reloaded: %d rules", len(ruleset.rules))
+        return True
 
 
 def run_daemon(config: Path) -> int:
     with open_worker(config) as worker:
-        reloader = _Reloader(config, worker.engine)
+        reloader = ConfigReloader(config, worker.engine)
         scheduler = BlockingScheduler(timezone="UTC")
 
         def cycle() -> None:
