@@ -73,7 +73,8 @@ def record_result(
     else:
         row.attempts += 1
         row.last_error = (result.error or "unknown error")[:4000]
-        if not result.retryable or row.attempts >= settings.max_attempts:
+        limit = min(settings.max_attempts, result.give_up_after or settings.max_attempts)
+        if not result.retryable or row.attempts >= limit:
             row.status, row.next_attempt_at = "dead", None
         else:
             delay = result.retry_after or backoff(

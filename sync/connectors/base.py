@@ -67,6 +67,7 @@ class DeliveryResult:
     error: str | None = None
     retryable: bool = True
     retry_after: timedelta | None = None
+    give_up_after: int | None = None  # attempts after which a retryable failure is dead anyway
 
     @classmethod
     def delivered(cls, key: str, crm_id: str | None) -> DeliveryResult:
@@ -74,9 +75,28 @@ class DeliveryResult:
 
     @classmethod
     def failed(
-        cls, key: str, error: str, retryable: bool = True, retry_after: timedelta | None = None
+        cls,
+        key: str,
+        error: str,
+        retryable: bool = True,
+        retry_after: timedelta | None = None,
+        give_up_after: int | None = None,
     ) -> DeliveryResult:
-        return cls(key, "failed", error=error, retryable=retryable, retry_after=retry_after)
+        return cls(
+            key,
+            "failed",
+            error=error,
+            retryable=retryable,
+            retry_after=retry_after,
+            give_up_after=give_up_after,
+        )
+
+    @classmethod
+    def of_error(cls, key: str, error: ConnectorError) -> DeliveryResult:
+        """The result of an action whose call failed with ``error`` (deferred if the CRM is unavailable)."""
+        if isinstance(error, CrmUnavailable):
+            return cls.deferred(key, str(error), error.retry_after)
+        return cls.failed(key, str(error), error.retryable, error.retry_after, error.give_up_after)
 
     @classmethod
     def deferred(cls, key: str, reason: str, retry_after: timedelta | None = None) -> DeliveryResult:
@@ -84,12 +104,20 @@ class DeliveryResult:
 
 
 class ConnectorError(Exception):
-    """A CRM call failed; ``retryable`` says whether trying again later can help."""
+    """A CRM call failed; ``retryable`` says whether trying again later can help (and ``give_up_after``
+    how many attempts it is worth, for a failure nobody foresaw)."""
 
-    def __init__(self, message: str, retryable: bool = True, retry_after: timedelta | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        retryable: bool = True,
+        retry_after: timedelta | None = None,
+        give_up_after: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
+        self.give_up_after = give_up_after
 
 
 class CrmUnavailable(ConnectorError):

@@ -34,6 +34,7 @@ class Org:
     connector: SalesforceConnector
     engine: Engine
     store: Store
+    sleeps: list[float]
 
     @property
     def sf(self):  # type: ignore[no-untyped-def]
@@ -61,9 +62,10 @@ def org(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Org]:
     with mounted(sandbox, BASE_URL) as (_, rsps):
         settings = salesforce_settings(ruleset)
         assert settings is not None
-        connector = SalesforceConnector(SalesforceClient(settings, clock))
+        sleeps: list[float] = []
+        connector = SalesforceConnector(SalesforceClient(settings, clock, sleeps.append))
         store = Store(create_store_engine(f"sqlite:///{tmp_path / 'state.db'}"))
         store.migrate()
         engine = Engine(ruleset, store, {"salesforce": connector}, rules_clock=clock, wall_clock=clock)
-        yield Org(sandbox, rsps, clock, ruleset, connector, engine, store)
+        yield Org(sandbox, rsps, clock, ruleset, connector, engine, store, sleeps)
         store.close()

@@ -52,7 +52,9 @@ def _client(org: Org, **settings: object) -> None:
 
     assert salesforce_settings(org.ruleset) is not None
     connector = SalesforceConnector(
-        SalesforceClient(salesforce_settings(org.ruleset).model_copy(update=settings), org.clock)
+        SalesforceClient(
+            salesforce_settings(org.ruleset).model_copy(update=settings), org.clock, org.sleeps.append
+        )
     )
     org.connector = connector
     org.engine.connectors = {"salesforce": connector}
@@ -110,17 +112,102 @@ def test_request_limit_exceeded_defers_delivery_without_losing_actions(org: Org)
     assert len(org.sandbox.emails()) == 7
 
 
-def test_a_503_on_the_task_upsert_is_retried_without_duplicates(org: Org) -> None:
+def test_a_503_on_the_task_upsert_is_repeated_in_the_call_without_duplicates(org: Org) -> None:
     people, refs = seed_people(org.sf)
     insert_sli(org.sf, refs, T0, people.submitter)
     org.sandbox.add_fault(
         {"crm": "salesforce", "path_regex": "composite/sobjects/Task", "status": 503, "times": 1}
     )
     first = org.engine.run_cycle()
-    assert first.delivery.counts["retrying"] == 2
-    org.clock.advance(minutes=5)
-    assert org.engine.run_cycle().delivery.counts["delivered"] == 2
+    assert first.delivery.counts == {"delivered": 10}  # an upsert on its external id may be repeated
+    assert org.sleeps == [0.5]
     assert len([t for t in org.sf.records("Task") if t.get("Crm_Sync_Key__c")]) == 2
+
+
+def test_a_503_on_a_post_is_never_repeated_blind_and_the_retry_finds_nothing_to_skip(org: Org) -> None:
+    people, refs = seed_people(org.sf)
+    insert_sli(org.sf, refs, T0, people.submitter)
+    org.sandbox.add_fault(
+        {"crm": "salesforce", "path_regex": "composite/sobjects$", "status": 503, "times": 1}
+    )
+    first = org.engine.run_cycle()
+    assert first.delivery.counts == {"delivered": 9, "retrying": 1}  # the FeedItem create: outcome unknown
+    org.clock.advance(minutes=5)
+    assert org.engine.run_cycle().delivery.counts == {"delivered": 1}
+    assert len(org.sf.records("FeedItem")) == 1
+
+
+def test_a_429_on_emails_waits_as_asked_and_loses_nothing(org: Org) -> None:
+    """A refused call did nothing, so even an email send is repeated, after the wait asked for."""
+    people, refs = seed_people(org.sf)
+    insert_sli(org.sf, refs, T0, people.submitter)
+    org.sandbox.add_fault(
+        {
+            "crm": "salesforce",
+            "path_regex": "emailSimple",
+            "status": 429,
+            "times": 2,
+            "headers": {"Retry-After": "7"},
+        }
+    )
+    report = org.engine.run_cycle()
+    assert report.delivery.counts == {"delivered": 10}
+    assert org.sleeps == [7.0, 7.0]
+    assert len(org.sandbox.emails()) == 7
+
+
+def test_a_429_asking_for_an_hour_defers_instead_of_blocking_the_cycle(org: Org) -> None:
+    people, refs = seed_people(org.sf)
+    insert_sli(org.sf, refs, T0, people.submitter)
+    org.sandbox.add_fault(
+        {
+            "crm": "salesforce",
+            "path_regex": "emailSimple",
+            "status": 429,
+            "times": 1,
+            "headers": {"Retry-After": "3600"},
+        }
+    )
+    report = org.engine.run_cycle()
+    assert report.delivery.counts == {"deferred": 10} and org.sleeps == []  # the org said: not now
+    with org.store.transaction() as tx:
+        deferred = [a for a in tx.ledger.find(kind="notify")]
+    assert {a.next_attempt_at for a in deferred} == {T0 + timedelta(hours=1)}
+    assert all(a.attempts == 0 and a.status == "pending" for a in deferred)
+
+
+def test_an_unknown_4xx_is_retried_a_few_times_then_dead(org: Org) -> None:
+    people, refs = seed_people(org.sf)
+    insert_sli(org.sf, refs, T0, people.submitter)
+    teapot = [{"message": "I'm a teapot", "errorCode": "TEAPOT"}]
+    org.sandbox.add_fault(
+        {"crm": "salesforce", "path_regex": "emailSimple", "status": 418, "times": 100, "body": teapot}
+    )
+    counts = []
+    for _ in range(4):
+        counts.append(org.engine.run_cycle().delivery.counts.get("dead", 0))
+        org.clock.advance(hours=2)
+    assert counts[:2] == [0, 0] and sum(counts) == 7  # dead on the third attempt, not the first
+    with org.store.transaction() as tx:
+        dead = tx.ledger.find(status="dead")
+    assert len(dead) == 7 and all(a.attempts == 3 and "TEAPOT" in (a.last_error or "") for a in dead)
+
+
+def test_a_request_salesforce_rejects_as_invalid_is_dead_at_once(org: Org) -> None:
+    people, refs = seed_people(org.sf)
+    insert_sli(org.sf, refs, T0, people.submitter)
+    invalid = [{"message": "Subject: bad value", "errorCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION"}]
+    org.sandbox.add_fault(
+        {
+            "crm": "salesforce",
+            "path_regex": "composite/sobjects/Task",
+            "status": 400,
+            "times": 1,
+            "body": invalid,
+        }
+    )
+    report = org.engine.run_cycle()
+    assert report.delivery.counts == {"delivered": 8, "dead": 2}
 
 
 def _owed(org: Org, kind: str, attempts: int) -> list[OwedAction]:
@@ -191,11 +278,39 @@ def test_deleted_rows_arrive_through_query_all(org: Org) -> None:
     assert calls(org, "/queryAll") >= 2
 
 
-def test_unreachable_org_is_a_retryable_error(org: Org) -> None:
-    org.sandbox.add_fault({"crm": "salesforce", "path_regex": "/limits", "drop": True, "times": 1})
+def test_unreachable_org_is_a_retryable_error_after_a_few_tries(org: Org) -> None:
+    org.sandbox.add_fault({"crm": "salesforce", "path_regex": "/limits", "drop": True, "times": 10})
     with pytest.raises(ConnectorError) as info:
         list(org.connector.poll(org.ruleset.streams["salesforce.sli"], None))
-    assert info.value.retryable
+    assert info.value.retryable and "unreachable" in str(info.value)
+    assert org.sleeps == [0.5, 1.0, 2.0] and calls(org, "/limits") == 4
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (
+            400,
+            [{"message": "bad", "errorCode": "INVALID_GRANT"}],
+            "refused the client_credentials login (HTTP 400): INVALID_GRANT: bad",
+        ),
+        (400, "", "refused the client_credentials login (HTTP 400): an empty answer"),
+        (403, "<html><body>Blocked by proxy</body></html>", "an HTML page"),
+        (200, "<html>maintenance</html>", "answered 200 without a token: an HTML page"),
+        (200, '{"access_token": "00D', "answered 200 without a token"),
+        (200, [{"access_token": "x"}], "answered 200 without a token"),
+        (200, {"access_token": "x"}, "answered 200 without a token"),
+    ],
+)
+def test_every_token_answer_shape_is_a_clear_error(
+    org: Org, status: int, body: object, expected: str
+) -> None:
+    org.sandbox.add_fault(
+        {"crm": "salesforce", "path_regex": "oauth2/token", "status": status, "times": 10, "body": body}
+    )
+    report = org.engine.run_cycle()
+    assert not report.ok
+    assert any(expected in error for error in report.errors), report.errors
 
 
 def test_jwt_bearer_login_signs_as_the_integration_user(org: Org) -> None:

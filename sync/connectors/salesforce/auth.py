@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 import jwt
 import requests
 
-from sync.connectors.base import AccessRefused, ConnectorError
+from sync.connectors.base import AccessRefused
+from sync.connectors.salesforce.errors import POLICY, error_message
 from sync.connectors.salesforce.settings import SalesforceSettings
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -24,7 +25,8 @@ class Token:
 
 
 def fetch_token(settings: SalesforceSettings, session: requests.Session, now: datetime) -> Token:
-    """A fresh access token; raises a non-retryable ``ConnectorError`` when the credentials are refused."""
+    """A fresh access token. Refused credentials raise ``AccessRefused``; a 5xx, a 429 or an unreachable
+    host a retryable error; an answer of any other shape (HTML, a list, truncated JSON) a clear error."""
     url = settings.login_url.rstrip("/") + "/services/oauth2/token"
     if settings.auth == "jwt":
         assert settings.username and settings.private_key
@@ -47,14 +49,22 @@ def fetch_token(settings: SalesforceSettings, session: requests.Session, now: da
     try:
         response = session.post(url, data=form, timeout=settings.timeout.total.total_seconds())
     except requests.RequestException as exc:
-        raise ConnectorError(f"Salesforce login at {url} failed: {exc}") from exc
-    if response.status_code >= 500:
-        raise ConnectorError(f"Salesforce login at {url}: HTTP {response.status_code}")
+        raise POLICY.error(f"Salesforce login at {url} failed: {type(exc).__name__}: {exc}", 0) from exc
+    status = response.status_code
     try:
         body = response.json()
     except ValueError:
-        body = {}
-    if response.status_code != 200 or "access_token" not in body:
-        reason = body.get("error_description") or body.get("error") or response.text[:200]
-        raise AccessRefused(f"Salesforce refused the {settings.auth} login: {reason}")
-    return Token(body["access_token"], body["instance_url"])
+        body = response.text
+    if status == 429 or status >= 500:
+        raise POLICY.error(f"Salesforce login at {url}: HTTP {status}: {error_message(body)}", status)
+    if status != 200:
+        raise AccessRefused(
+            f"Salesforce refused the {settings.auth} login (HTTP {status}): {error_message(body)}"
+        )
+    token = body.get("access_token") if isinstance(body, dict) else None
+    instance = body.get("instance_url") if isinstance(body, dict) else None
+    if not isinstance(token, str) or not isinstance(instance, str) or not instance.startswith("http"):
+        raise POLICY.error(
+            f"Salesforce login at {url} answered 200 without a token: {error_message(body)}", None
+        )
+    return Token(token, instance)

@@ -3,13 +3,16 @@
 - a timeout on every call and the org's CA bundle (``REQUESTS_CA_BUNDLE`` cannot override it);
 - on 401 ``INVALID_SESSION_ID`` a new token is fetched once and the call replayed once, never recursively;
 - the server's clock (HTTP ``Date``) and API usage (``Sforce-Limit-Info``) are read from every response,
-  and calls stop (``BudgetExhausted``) before crm-sync pushes the org past ``max_api_usage``.
+  and calls stop (``BudgetExhausted``) before crm-sync pushes the org past ``max_api_usage``;
+- every failure is decided by the retry table (:mod:`sync.connectors.salesforce.errors`): transient
+  ones are repeated within the call (honouring ``Retry-After``) when repeating cannot duplicate a write.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -20,15 +23,14 @@ from requests.adapters import HTTPAdapter
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError, SalesforceExpiredSession
 
-from sync.connectors.base import AccessRefused, BudgetExhausted, ConnectorError
+from sync.connectors.base import AccessRefused, BudgetExhausted
+from sync.connectors.errors import PolicyError, again_or_error, call_with_retries
 from sync.connectors.salesforce.auth import Token, fetch_token
+from sync.connectors.salesforce.errors import POLICY, error_code, error_message
 from sync.connectors.salesforce.settings import SalesforceSettings
 
 T = TypeVar("T")
 _USAGE_RE = re.compile(r"api-usage=(\d+)/(\d+)")
-RETRYABLE_CODES = frozenset(
-    {"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE", "REQUEST_RUNNING_TOO_LONG", "QUERY_TIMEOUT"}
-)
 
 
 class _TimeoutAdapter(HTTPAdapter):
@@ -42,25 +44,19 @@ class _TimeoutAdapter(HTTPAdapter):
         return super().send(request, **kwargs)
 
 
-def error_code(content: Any) -> str | None:
-    """The ``errorCode`` of a Salesforce error body (a list of ``{message, errorCode, fields}``)."""
-    if isinstance(content, list) and content and isinstance(content[0], dict):
-        return content[0].get("errorCode") or content[0].get("statusCode")
-    return None
-
-
-def error_message(content: Any) -> str:
-    if isinstance(content, list) and content and isinstance(content[0], dict):
-        return "; ".join(f"{e.get('errorCode') or e.get('statusCode')}: {e.get('message')}" for e in content)
-    return str(content)[:500]
-
-
 class SalesforceClient:
     """A logged-in simple-salesforce client that re-authenticates once per expired session."""
 
-    def __init__(self, settings: SalesforceSettings, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        settings: SalesforceSettings,
+        clock: Callable[[], datetime],
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.settings = settings
         self.clock = clock
+        self.sleep = sleep
+        self._retry_after: float | None = None
         self.session = requests.Session()
         if settings.ca_bundle:
             self.session.verify = settings.ca_bundle
@@ -79,6 +75,7 @@ class SalesforceClient:
 
     def _observe(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         self.calls += 1
+        self._retry_after = _seconds(response.headers.get("Retry-After"), self.clock())
         date = response.headers.get("Date")
         if date:
             with contextlib.suppress(TypeError, ValueError):
@@ -109,25 +106,38 @@ class SalesforceClient:
         )
         return self._sf
 
-    def call(self, operation: Callable[[Salesforce], T]) -> T:
-        """Run one API operation; re-login and replay once on an expired session; map errors."""
+    def call(self, operation: Callable[[Salesforce], T], idempotent: bool = True) -> T:
+        """Run one API operation; re-login and replay once on an expired session; failures decided by the
+        retry table (a non-``idempotent`` operation is repeated only when the org refused it)."""
+        return call_with_retries(lambda: self._attempt(operation, idempotent), self.sleep)
+
+    def _attempt(self, operation: Callable[[Salesforce], T], idempotent: bool) -> T:
         self.check_budget()
-        sf = self._sf or self._login()
+        self._retry_after = None
         try:
+            sf = self._sf or self._login()
             try:
                 return operation(sf)
             except SalesforceExpiredSession:
                 return operation(self._login())
         except SalesforceExpiredSession as exc:
             raise AccessRefused("Salesforce rejected a freshly issued session") from exc
+        except PolicyError as exc:  # the login: asking for a token again is always safe
+            raise again_or_error(exc, True, self._retry_after) from exc
         except SalesforceError as exc:
             code = error_code(exc.content)
-            if exc.status == 403 and code == "REQUEST_LIMIT_EXCEEDED":
-                raise BudgetExhausted(f"Salesforce: {error_message(exc.content)}") from exc
-            retryable = exc.status >= 500 or code in RETRYABLE_CODES
-            raise ConnectorError(f"Salesforce {exc.status}: {error_message(exc.content)}", retryable) from exc
+            error = POLICY.error(
+                f"Salesforce {exc.status}: {error_message(exc.content)}", exc.status, code, self._retry_after
+            )
+            if code == "REQUEST_LIMIT_EXCEEDED":
+                error = BudgetExhausted(str(error), retry_after=error.retry_after)
+            raise again_or_error(error, idempotent, self._retry_after) from exc
+        except requests.exceptions.JSONDecodeError as exc:  # a proxy's page where JSON was due
+            error = POLICY.error(f"Salesforce answered with a body that is not JSON: {exc}", 502)
+            raise again_or_error(error, idempotent, None) from exc
         except requests.RequestException as exc:
-            raise ConnectorError(f"Salesforce unreachable: {type(exc).__name__}: {exc}") from exc
+            error = POLICY.error(f"Salesforce unreachable: {type(exc).__name__}: {exc}", 0)
+            raise again_or_error(error, idempotent, None) from exc
 
     def refresh_budget(self) -> None:
         """After the budget check stopped calls, re-read the org's usage once (``/limits``): the daily
@@ -150,3 +160,16 @@ class SalesforceClient:
 
     def close(self) -> None:
         self.session.close()
+
+
+def _seconds(value: str | None, now: datetime) -> float | None:
+    """``Retry-After`` in seconds (the HTTP-date form counts from now)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    with contextlib.suppress(TypeError, ValueError):
+        return max(0.0, (parsedate_to_datetime(value) - now).total_seconds())
+    return None

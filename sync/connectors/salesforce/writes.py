@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from datetime import timedelta
 from typing import Any
 
 from simple_salesforce import Salesforce
@@ -25,11 +24,11 @@ from rules.actions.email import EmailPayload, Notify, SendEmail
 from rules.actions.task import CreateTask, TaskPayload
 from rules.actions.update import UpdatePayload, UpdateRecord
 from sync.connectors.base import ConnectorError, CrmUnavailable, DeliveryResult, OwedAction, chunks
-from sync.connectors.salesforce.client import RETRYABLE_CODES, SalesforceClient
+from sync.connectors.salesforce.client import SalesforceClient
+from sync.connectors.salesforce.errors import EMAIL_LIMIT_CODES, EMAIL_LIMIT_WAIT, POLICY
 from sync.connectors.salesforce.polling import soql_string
 
 COLLECTION_LIMIT = 200
-EMAIL_LIMIT_WAIT = timedelta(hours=1)  # the SingleEmail allowance is daily: look again in an hour
 TASK_KEY_FIELD = "Crm_Sync_Key__c"
 
 
@@ -42,12 +41,15 @@ def _result(action: OwedAction, item: dict[str, Any]) -> DeliveryResult:
     """One ``{id, success, errors:[{statusCode, message, fields}]}`` of an sObject Collections response."""
     if item.get("success"):
         return DeliveryResult.delivered(action.key, item.get("id"))
-    errors = item.get("errors") or []
-    codes = {e.get("statusCode") or e.get("errorCode") for e in errors}
+    return _failure(action, item.get("errors") or [])
+
+
+def _failure(action: OwedAction, errors: list[dict[str, Any]]) -> DeliveryResult:
+    """A per-record failure, decided by the retry table on its (first) error code."""
+    codes = [e.get("statusCode") or e.get("errorCode") for e in errors if isinstance(e, dict)]
     message = "; ".join(f"{e.get('statusCode') or e.get('errorCode')}: {e.get('message')}" for e in errors)
-    return DeliveryResult.failed(
-        action.key, message or "failed without an error", retryable=bool(codes & RETRYABLE_CODES)
-    )
+    error = POLICY.error(message or "failed without an error", None, codes[0] if codes else None)
+    return DeliveryResult.of_error(action.key, error)
 
 
 def _target(action: OwedAction) -> str:
@@ -109,10 +111,12 @@ class SalesforceWriter:
             except CrmUnavailable:
                 raise
             except ConnectorError as exc:
-                yield [DeliveryResult.failed(a.key, str(exc), exc.retryable, exc.retry_after) for a in chunk]
+                yield [DeliveryResult.of_error(a.key, exc) for a in chunk]
 
-    def _restful(self, path: str, method: str, body: dict[str, Any]) -> list[dict[str, Any]]:
-        return self.client.call(lambda sf: _restful(sf, path, method, body))
+    def _restful(
+        self, path: str, method: str, body: dict[str, Any], idempotent: bool = True
+    ) -> list[dict[str, Any]]:
+        return self.client.call(lambda sf: _restful(sf, path, method, body), idempotent)
 
     # -- Tasks -----------------------------------------------------------------------------------
 
@@ -160,7 +164,9 @@ class SalesforceWriter:
                 }
                 for a in batch
             ]
-            response = self._restful("composite/sobjects", "POST", {"allOrNone": False, "records": records})
+            response = self._restful(
+                "composite/sobjects", "POST", {"allOrNone": False, "records": records}, idempotent=False
+            )
             return [_result(a, item) for a, item in zip(batch, response, strict=True)]
 
         yield from self._chunked([a for a in actions if a.key not in already], COLLECTION_LIMIT, send)
@@ -230,7 +236,10 @@ class SalesforceWriter:
             if limit:  # do not ask again today
                 return [DeliveryResult.deferred(a.key, limit[0], EMAIL_LIMIT_WAIT) for a in batch]
             response = self._restful(
-                "actions/standard/emailSimple", "POST", {"inputs": [self._email_input(a) for a in batch]}
+                "actions/standard/emailSimple",
+                "POST",
+                {"inputs": [self._email_input(a) for a in batch]},
+                idempotent=False,  # an email sent is sent: a lost answer is checked on the next attempt
             )
             out = []
             for action, item in zip(batch, response, strict=True):
@@ -238,15 +247,10 @@ class SalesforceWriter:
                     out.append(DeliveryResult.delivered(action.key, None))
                     continue
                 errors = item.get("errors") or []
-                codes = {e.get("statusCode") for e in errors}
-                message = "; ".join(f"{e.get('statusCode')}: {e.get('message')}" for e in errors)
-                if codes & {"SINGLE_EMAIL_LIMIT_EXCEEDED", "LIMIT_EXCEEDED"}:
-                    limit[:] = [message]
-                    out.append(DeliveryResult.deferred(action.key, message, EMAIL_LIMIT_WAIT))
-                else:
-                    out.append(
-                        DeliveryResult.failed(action.key, message, retryable=bool(codes & RETRYABLE_CODES))
-                    )
+                result = _failure(action, errors)
+                if {e.get("statusCode") for e in errors} & EMAIL_LIMIT_CODES:
+                    limit[:] = [result.error or "the org's daily email allowance is spent"]
+                out.append(result)
             return out
 
         yield from self._chunked(
@@ -284,7 +288,7 @@ def _restful(sf: Salesforce, path: str, method: str, body: dict[str, Any]) -> li
             return exc.content
         raise
     if not isinstance(result, list):
-        raise ConnectorError(
-            f"Salesforce answered {path} with {type(result).__name__}, not a list of results"
+        raise POLICY.error(
+            f"Salesforce answered {path} with {type(result).__name__}, not a list of results", None
         )
     return result
