@@ -142,7 +142,7 @@ def again_or_error(error: ConnectorError, idempotent: bool, retry_after: float |
 
 
 def _backoff(attempt: int) -> float:
-    return min(MAX_WAIT_IN_CALL, 0.5 * 2 ** (attempt - 1))
+    return min(MAX_WAIT_IN_CALL, float(2 ** (attempt - 1)))
 
 
 def call_with_retries(attempt: Callable[[], T], sleep: Callable[[float], None]) -> T:

@@ -206,3 +206,48 @@ def test_the_registry_built_connector_paces_real_searches(
 
     assert len(all_records(built.poll(stream, None))) == 5
     assert 429 not in [r["status"] for r in sandbox_server.sandbox.requests()]
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "retryable", "give_up_after"),
+    [
+        (418, {"status": "error", "message": "short and stout", "category": "TEAPOT"}, True, 3),
+        (
+            400,
+            {"status": "error", "message": "Email is invalid", "category": "VALIDATION_ERROR"},
+            False,
+            None,
+        ),
+        (
+            403,
+            {"status": "error", "message": "needs transactional-email", "category": "MISSING_SCOPES"},
+            False,
+            None,
+        ),
+    ],
+)
+def test_a_refused_send_is_decided_by_the_retry_table(
+    connector: HubSpotConnector,
+    portal: Portal,
+    sandbox_server: SandboxHandle,
+    status: int,
+    body: dict[str, Any],
+    retryable: bool,
+    give_up_after: int | None,
+) -> None:
+    """An unknown 4xx is retried a few attempts; what HubSpot calls invalid, or a missing scope, is
+    dead at once with HubSpot's message; the other emails of the batch still go."""
+    sid = portal.submission(portal.customer(), 3, modified=T0)
+    sandbox_server.sandbox.add_fault(
+        {"crm": "hubspot", "path_regex": "single-email/send", "status": status, "times": 1, "body": body}
+    )
+    first, second = connector.deliver(
+        [
+            owed("notify", sid, email_payload("a@example.com"), n=1),
+            owed("notify", sid, email_payload("b@example.com"), n=2),
+        ]
+    )
+    assert first.status == "failed" and first.retryable is retryable and first.give_up_after == give_up_after
+    assert body["message"] in (first.error or "")
+    assert second.status == "delivered"
+    assert statuses(sandbox_server, "single-email/send") == [status, 200]

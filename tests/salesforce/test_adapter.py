@@ -120,7 +120,7 @@ def test_a_503_on_the_task_upsert_is_repeated_in_the_call_without_duplicates(org
     )
     first = org.engine.run_cycle()
     assert first.delivery.counts == {"delivered": 10}  # an upsert on its external id may be repeated
-    assert org.sleeps == [0.5]
+    assert org.sleeps == [1.0]
     assert len([t for t in org.sf.records("Task") if t.get("Crm_Sync_Key__c")]) == 2
 
 
@@ -283,7 +283,7 @@ def test_unreachable_org_is_a_retryable_error_after_a_few_tries(org: Org) -> Non
     with pytest.raises(ConnectorError) as info:
         list(org.connector.poll(org.ruleset.streams["salesforce.sli"], None))
     assert info.value.retryable and "unreachable" in str(info.value)
-    assert org.sleeps == [0.5, 1.0, 2.0] and calls(org, "/limits") == 4
+    assert org.sleeps == [1.0, 2.0, 4.0] and calls(org, "/limits") == 4
 
 
 @pytest.mark.parametrize(

@@ -18,27 +18,31 @@ import urllib3
 from hubspot import HubSpot
 from urllib3.util.retry import Retry
 
-from sync.connectors.base import AccessRefused, ConnectorError, CrmUnavailable
+from sync.connectors.base import AccessRefused, CrmUnavailable
+from sync.connectors.errors import Again, ErrorRule, PolicyError, Verdict, again_or_error, call_with_retries
 
+from .errors import LOCKED_WAIT_S, POLICY, category, message
 from .pacing import Monotonic, Pacer, Sleep
 from .settings import HubSpotSettings
 
 log = logging.getLogger(__name__)
 
-TRANSIENT_RETRIES = 3  # 5xx, 423 and connection failures: tries after the first
-LIMIT_RETRIES = 5  # 429s (the request was refused, so repeating it is always safe)
-LOCKED_WAIT_S = 2.0
+LIMIT_RETRIES = 5  # 429s after the first
 
 
 class RateLimited(CrmUnavailable):
     """HubSpot kept answering 429 after the waits its limits ask for."""
 
 
-class RequestFailed(ConnectorError):
-    """HubSpot refused one request (a 4xx other than auth and limits): what it carried cannot succeed."""
+#: 429s: the request was refused, so repeating it is always safe; past these tries the cycle stops.
+LIMITED = ErrorRule(Verdict.RETRY, statuses={429}, tries=LIMIT_RETRIES + 1, refused=True)
 
-    def __init__(self, status: int, message: str, body: Mapping[str, Any]) -> None:
-        super().__init__(f"HubSpot {status}: {message}", retryable=False)
+
+class RequestFailed(PolicyError):
+    """HubSpot refused one request (a 4xx other than auth and limits), decided by the retry table."""
+
+    def __init__(self, status: int, message: str, body: Mapping[str, Any], rule: ErrorRule) -> None:
+        super().__init__(f"HubSpot {status}: {message}", rule)
         self.status = status
         self.body = body
 
@@ -106,55 +110,63 @@ class HubSpotClient:
         idempotent: bool = True,
         **kwargs: Any,
     ) -> dict[str, Any]:
-        """The JSON answer of ``method(*args, **kwargs)``.
+        """The JSON answer of ``method(*args, **kwargs)``, failures decided by the retry table.
 
-        429: waits as ``policyName``/``Retry-After`` say (``DAILY`` raises BudgetExhausted). 423, 5xx and
-        connection failures: retried with backoff (the last two only when ``idempotent``: a create may
-        have happened), then ConnectorError(retryable=True). 401/403: ConnectorError(retryable=False).
-        Other 4xx: :class:`RequestFailed`.
+        429: waits as ``policyName``/``Retry-After`` say (``DAILY`` raises BudgetExhausted; limits that
+        persist raise RateLimited: nothing is lost). 423, 5xx and connection failures: repeated with
+        backoff (the last two only when ``idempotent``: a create may have happened). 401/403:
+        AccessRefused. Other 4xx: :class:`RequestFailed`, rejected or failed as the table says.
         """
-        transient = limited = 0
-        while True:
-            self.pacer.before(search)
-            try:
-                response = method(*args, _preload_content=False, _request_timeout=self.timeout, **kwargs)
-                body = _json(response.data)
-                headers = response.headers
-                response.release_conn()
-            except urllib3.exceptions.HTTPError as exc:
-                status, body, headers, problem = 0, {}, {}, f"connection failed: {exc}"
-            except Exception as exc:
-                code = getattr(exc, "status", None)  # any sub-package's ApiException
-                if not isinstance(code, int):
-                    raise
-                status = code
-                body, headers = _json(getattr(exc, "body", None)), getattr(exc, "headers", None) or {}
-                problem = f"{status} {body.get('message') or getattr(exc, 'reason', '')}".strip()
-            else:
-                if not search:
-                    self.pacer.observe(headers)
-                return body
+        return call_with_retries(lambda: self._attempt(method, args, kwargs, search, idempotent), self.sleep)
+
+    def _attempt(
+        self,
+        method: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        search: bool,
+        idempotent: bool,
+    ) -> dict[str, Any]:
+        self.pacer.before(search)
+        try:
+            response = method(*args, _preload_content=False, _request_timeout=self.timeout, **kwargs)
+            body = _json(response.data)
+            headers = response.headers
+            response.release_conn()
+        except urllib3.exceptions.HTTPError as exc:
+            status, body, headers, problem = 0, {}, {}, f"connection failed: {exc}"
+        except Exception as exc:
+            code = getattr(exc, "status", None)  # any sub-package's ApiException
+            if not isinstance(code, int):
+                raise
+            status = code
+            body, headers = _json(getattr(exc, "body", None)), getattr(exc, "headers", None) or {}
+            problem = f"{status} {body.get('message') or getattr(exc, 'reason', '')}".strip()
+        else:
             if not search:
                 self.pacer.observe(headers)
-            if status in (401, 403):
-                raise AccessRefused(
-                    f"HubSpot refused the access token ({problem}): check hubspot.access_token and the "
-                    "private app's scopes"
-                )
-            if status == 429:
-                wait = self._limit_wait(body, headers, search)
-                limited += 1
-                if limited > LIMIT_RETRIES:  # refused requests did nothing: stop for this cycle, lose nothing
-                    raise RateLimited(f"HubSpot rate limit: {problem}", retry_after=timedelta(seconds=wait))
-            elif status in (0, 423) or status >= 500:
-                transient += 1
-                if (not idempotent and status != 423) or transient > TRANSIENT_RETRIES:
-                    raise ConnectorError(f"HubSpot unavailable: {problem}", retryable=True)
-                wait = LOCKED_WAIT_S if status == 423 else float(2 ** (transient - 1))
-            else:
-                raise RequestFailed(status, str(body.get("message") or problem), body)
+            return body
+        if not search:
+            self.pacer.observe(headers)
+        if (status in (401, 403) and category(body) != "MISSING_SCOPES") or status == 401:
+            raise AccessRefused(
+                f"HubSpot refused the access token ({problem}): check hubspot.access_token and the "
+                "private app's scopes"
+            )
+        if status == 429:
+            wait = self._limit_wait(body, headers, search)
             log.info("HubSpot answered %s; retrying in %.1fs", problem, wait)
-            self.sleep(wait)
+            raise Again(
+                RateLimited(f"HubSpot rate limit: {problem}", retry_after=timedelta(seconds=wait)),
+                wait,
+                LIMITED,
+            )
+        if status == 0 or status >= 500 or status == 423:
+            error = POLICY.error(f"HubSpot unavailable: {problem}", status)
+            log.info("HubSpot answered %s", problem)
+            raise again_or_error(error, idempotent, LOCKED_WAIT_S if status == 423 else None)
+        rule = POLICY.classify(status, category(body))
+        raise RequestFailed(status, message(body, problem), body, rule)
 
     def _limit_wait(self, body: Mapping[str, Any], headers: Mapping[str, str], search: bool) -> float:
         """Seconds to wait after a 429; raises BudgetExhausted for the daily limit."""

@@ -67,7 +67,7 @@ class Deliverer:
                         for action in batch:
                             results.setdefault(
                                 action.key,
-                                DeliveryResult.failed(action.key, str(exc), exc.retryable, exc.retry_after),
+                                DeliveryResult.of_error(action.key, exc),
                             )
                 if spent is not None:
                     for action in batch:

@@ -92,8 +92,8 @@ def deliver_emails(
             body = send_body(action, email_id, ticket_id)
             try:
                 answer = api.send_email(body)
-            except RequestFailed as exc:
-                results[action.key] = DeliveryResult.failed(action.key, str(exc), retryable=False)
+            except RequestFailed as exc:  # this email only (a bad address): the others still go
+                results[action.key] = DeliveryResult.of_error(action.key, exc)
                 continue
             results[action.key] = DeliveryResult.delivered(action.key, answer.get("statusId"))
             # A retried send may have been logged by the attempt whose answer was lost: not logged again.

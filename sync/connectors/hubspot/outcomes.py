@@ -7,10 +7,7 @@ from typing import Any
 
 from sync.connectors.base import DeliveryResult, OwedAction
 
-#: Error categories that repeating the same input cannot fix.
-PERMANENT = frozenset(
-    {"VALIDATION_ERROR", "OBJECT_NOT_FOUND", "CONFLICT", "OBJECT_ALREADY_EXISTS", "MISSING_SCOPES"}
-)
+from .errors import POLICY
 
 Results = dict[str, DeliveryResult]
 
@@ -27,9 +24,8 @@ def input_errors(answer: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 
 def failure(action: OwedAction, entry: Mapping[str, Any]) -> DeliveryResult:
     category = str(entry.get("category") or "ERROR")
-    return DeliveryResult.failed(
-        action.key, f"HubSpot {category}: {entry.get('message', '')}", retryable=category not in PERMANENT
-    )
+    error = POLICY.error(f"HubSpot {category}: {entry.get('message', '')}", None, category)
+    return DeliveryResult.of_error(action.key, error)
 
 
 def unconfirmed(action: OwedAction, what: str) -> DeliveryResult:
