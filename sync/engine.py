@@ -37,6 +37,7 @@ class CycleReport:
     rules_now: datetime
     polled: Counter[str] = field(default_factory=Counter)
     deleted: Counter[str] = field(default_factory=Counter)
+    waiting: Counter[str] = field(default_factory=Counter)  # due timers kept for a cycle that can read
     rejected: Counter[str] = field(default_factory=Counter)
     decisions: Counter[str] = field(default_factory=Counter)
     planned: list[PlannedAction] = field(default_factory=list)
@@ -52,6 +53,7 @@ class CycleReport:
             "rules_now": self.rules_now.isoformat(),
             "polled": dict(self.polled),
             "deleted": dict(self.deleted),
+            "waiting": dict(self.waiting),
             "rejected": dict(self.rejected),
             "decisions": dict(self.decisions),
             "planned": len(self.planned),
@@ -86,9 +88,8 @@ class Engine:
             run_id = tx.runs.start(self.wall_clock(), mode, now)
         status, error = "failed", None
         try:
-            for stream in self.ruleset.active_streams:
-                self._poll(stream, now, report)
-            self._process_due(now, report)
+            unread = {s.name for s in self.ruleset.active_streams if not self._poll(s, now, report)}
+            self._process_due(now, report, unread)
             if deliver:
                 report.delivery = deliver_owed(
                     self.store, self.connectors, self.wall_clock, self.ruleset.settings.delivery
@@ -135,11 +136,12 @@ class Engine:
 
     # -- polling ---------------------------------------------------------------------------------
 
-    def _poll(self, stream: Stream, now: datetime, report: CycleReport) -> None:
+    def _poll(self, stream: Stream, now: datetime, report: CycleReport) -> bool:
+        """Poll one stream to its end; False when it could not be read (the error is in the report)."""
         connector = self.connectors.get(stream.crm)
         if connector is None:
             report.errors.append(f"{stream.name}: no {stream.crm} connection is configured")
-            return
+            return False
         with self.store.transaction() as tx:
             cursor = tx.cursors.get(stream.name)
         try:
@@ -153,6 +155,9 @@ class Engine:
         except Exception as exc:  # an adapter bug must not stop the other streams, timers and delivery
             log.exception("polling %s failed", stream.name)
             report.errors.append(f"{stream.name}: polling failed: {type(exc).__name__}: {exc}")
+        else:
+            return True
+        return False
 
     def _ingest(self, stream: Stream, page: Page, now: datetime, report: CycleReport) -> None:
         with self.store.transaction() as tx:
@@ -219,8 +224,9 @@ class Engine:
 
     # -- level-triggered timers ------------------------------------------------------------------
 
-    def _process_due(self, now: datetime, report: CycleReport) -> None:
-        """Re-evaluate, from stored state, every record whose next timer is due at ``now``."""
+    def _process_due(self, now: datetime, report: CycleReport, unread: set[str]) -> None:
+        """Re-evaluate every record whose next timer is due at ``now``. A stream that could not be read
+        this cycle keeps its due timers for a cycle that can: they never decide on a stale copy."""
         position: tuple[datetime, str] | None = None
         while True:
             with self.store.transaction() as tx:
@@ -236,6 +242,9 @@ class Engine:
                     stream = self.ruleset.streams.get(row.stream)
                     if stream is None:
                         row.next_due = None  # the stream was removed from the config
+                        continue
+                    if stream.name in unread:
+                        report.waiting[stream.name] += 1
                         continue
                     if stream.crm not in directories:
                         directories[stream.crm] = self._directory(stream.crm, tx)

@@ -194,6 +194,26 @@ def test_a_failed_poll_fails_the_cycle_and_keeps_the_cursor(h: Harness) -> None:
     assert len(h.cycle().planned) == 2
 
 
+def test_due_timers_wait_for_a_cycle_that_can_read_the_crm(h: Harness) -> None:
+    """A plan written while the CRM could not be polled must cancel the reminder, not be overtaken by
+    a reminder decided on the copy stored before."""
+    h.crm.put(STREAM, sli())
+    h.cycle()  # alerts go out; the 24-hour reminder is armed
+    h.clock.advance(hours=23)
+    h.crm.update(STREAM, sli()["Id"], Intervention_Plan__c="Call the family daily")
+    h.crm.poll_error = ConnectorError("503 Service Unavailable")
+    h.clock.advance(hours=2)  # the reminder is due, but the CRM cannot be read
+    waiting = h.cycle()
+    assert waiting.waiting == {STREAM: 1} and waiting.decisions == {}
+    assert [o.state for o in h.outcomes() if o.rule_id == "reminder"] == ["armed"]
+    h.crm.poll_error = None
+    h.clock.advance(minutes=5)
+    read = h.cycle()
+    assert [o.state for o in h.outcomes() if o.rule_id == "reminder"] == ["cancelled"]
+    assert not [a for a in read.planned if a.rule_id == "reminder"]
+    assert not [w for w in h.crm.writes.values() if w["subject"].startswith("Plan missing")]
+
+
 def test_a_crash_inside_a_page_commits_nothing_of_it(h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
     h.crm.put(STREAM, sli())
 
