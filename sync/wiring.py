@@ -71,6 +71,9 @@ def open_worker(
         built: dict[str, Connector] = {}
         try:
             store.migrate()
+            if not dry_run:  # the lock is ours: a run still marked running died with its worker
+                with store.transaction() as tx:
+                    tx.runs.interrupt_unfinished()
             built = dict(connectors) if connectors is not None else build_connectors(ruleset, clock)
             engine = Engine(
                 ruleset,

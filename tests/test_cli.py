@@ -199,3 +199,27 @@ def test_an_adapter_that_cannot_poll_a_stream_is_a_located_config_error(
     err = capsys.readouterr().err
     line = next(i for i, text in enumerate(config.read_text().splitlines(), 1) if text.strip() == "nps:")
     assert f"{config}:{line}:5: hubspot.streams.nps:" in err
+
+
+def test_a_cycle_whose_worker_was_killed_shows_as_interrupted(
+    write_config: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, datetime
+
+    from sync.store.transaction import Store
+
+    config = write_config(NO_RULES)
+    assert main(["run", "--once", "-c", str(config)]) == 0
+    store = Store(open_database(load_config(config)))
+    with store.transaction() as tx:  # as a worker SIGKILLed in the middle of its cycle leaves it
+        tx.runs.start(datetime.now(UTC), "once", datetime.now(UTC))
+    store.close()
+    capsys.readouterr()
+    assert main(["status", "--json", "-c", str(config)]) == 0
+    assert [r["status"] for r in json.loads(capsys.readouterr().out)["runs"]][:2] == ["running", "ok"]
+    assert main(["run", "--once", "-c", str(config)]) == 0  # the next worker takes the lock: it knows
+    capsys.readouterr()
+    assert main(["status", "--json", "-c", str(config)]) == 0
+    runs = json.loads(capsys.readouterr().out)["runs"]
+    assert [r["status"] for r in runs][:3] == ["ok", "interrupted", "ok"]
+    assert "stopped before this cycle finished" in runs[1]["error"]

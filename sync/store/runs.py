@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlmodel import select
+
 from sync.store.repository import Repository
 from sync.store.tables import RunRow
 
@@ -31,3 +33,13 @@ class Runs(Repository):
         row.summary = summary
         row.error = error
         self._session.add(row)
+
+    def interrupt_unfinished(self) -> int:
+        """Runs still marked running belong to a worker that died (the caller holds the worker lock,
+        so no other worker is running): mark them interrupted. Returns how many."""
+        rows = self._session.exec(select(RunRow).where(RunRow.status == "running")).all()
+        for row in rows:
+            row.status = "interrupted"
+            row.error = "the worker stopped before this cycle finished (killed, or the machine stopped)"
+            self._session.add(row)
+        return len(rows)
