@@ -114,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(label)
             before = _counts(sandbox)
             command = ["run", "--once", "-c", str(config)]
+            if label.startswith("Cycle 1"):  # the sandbox already holds records: process them all
+                command.append("--backfill")
             if at is not None:
                 command += ["--now", at.isoformat()]
             worst = max(worst, _run(command, env))

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from rules.planner import PlannedAction
 from rules.source import ConfigErrors
 from sync.connectors.registry import ConnectorUnavailable, load_config
+from sync.engine import FirstRunRefused
 from sync.lock import LockHeld
 from sync.status import collect_status, format_status
 from sync.wiring import open_store, open_worker, system_clock
@@ -48,7 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--once", action="store_true", required=True, help="run one cycle and exit")
     run.add_argument("--dry-run", action="store_true", help="print the planned actions; write nothing")
     run.add_argument("--now", help="the rules' clock, ISO 8601 (polling always follows the CRM's clock)")
-    sub.add_parser("daemon", parents=[common], help="run cycles on the configured schedule until stopped")
+    backfill_help = "on a stream's first poll, process the records already there (else set its since)"
+    run.add_argument("--backfill", action="store_true", help=backfill_help)
+    daemon = sub.add_parser(
+        "daemon", parents=[common], help="run cycles on the configured schedule until stopped"
+    )
+    daemon.add_argument("--backfill", action="store_true", help=backfill_help)
     status = sub.add_parser(
         "status", parents=[common], help="cursors, runs, timers, failing actions, rejections"
     )
@@ -96,7 +102,13 @@ def _cmd_run(config: Path, args: argparse.Namespace) -> int:
         except ValueError:
             print(f"crm-sync: --now {args.now!r} is not an ISO 8601 date-time", file=sys.stderr)
             return EXIT_USAGE
-    with open_worker(config, dry_run=args.dry_run, rules_now=rules_now, ruleset=ruleset) as worker:
+    with open_worker(
+        config,
+        dry_run=args.dry_run,
+        rules_now=rules_now,
+        ruleset=ruleset,
+        backfill=args.backfill,
+    ) as worker:
         report = worker.engine.run_cycle(deliver=not args.dry_run, mode="dry-run" if args.dry_run else "once")
     if args.dry_run:
         _print_planned(report.planned)
@@ -188,7 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "daemon":
             from sync.daemon import run_daemon
 
-            return run_daemon(config)
+            return run_daemon(config, backfill=args.backfill)
         if args.command == "status":
             return _cmd_status(config, args.json)
         if args.command == "retry":
@@ -203,6 +215,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConnectorUnavailable as exc:
         print(f"crm-sync: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except FirstRunRefused as exc:
+        print(f"crm-sync: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except LockHeld as exc:
         print(f"crm-sync: {exc}; exiting", file=sys.stderr)
         return EXIT_LOCKED

@@ -19,7 +19,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from rules.model import RuleSet
 from rules.source import ConfigErrors
 from sync.connectors.registry import load_config
-from sync.engine import Engine
+from sync.engine import Engine, FirstRunRefused
 from sync.wiring import open_worker
 
 log = logging.getLogger(__name__)
@@ -74,15 +74,21 @@ class ConfigReloader:
         return True
 
 
-def run_daemon(config: Path) -> int:
-    with open_worker(config) as worker:
+def run_daemon(config: Path, backfill: bool = False) -> int:
+    with open_worker(config, backfill=backfill) as worker:
         reloader = ConfigReloader(config, worker.engine)
+        refused: list[str] = []
         scheduler = BlockingScheduler(timezone="UTC")
 
         def cycle() -> None:
             reloader.refresh()
             try:
                 report = worker.engine.run_cycle(mode="daemon")
+            except FirstRunRefused as exc:
+                log.error("%s; stopping", exc)
+                refused.append(str(exc))
+                scheduler.shutdown(wait=False)
+                return
             except Exception:
                 log.exception("cycle failed")
                 return

@@ -62,8 +62,23 @@ class CycleReport:
         }
 
 
+class FirstRunRefused(Exception):
+    """A stream polled for the first time, with no ``since``, already has records: alerting on all of
+    them is rarely what an admin wants, so the first run stops before it plans anything."""
+
+    def __init__(self, stream: Stream) -> None:
+        crm, key = stream.name.split(".", 1)
+        super().__init__(
+            f"{stream.name} already has records and this is its first poll: every one of them would "
+            f"fire the rules as if new. Set {crm}.streams.{key}.since (e.g. the day crm-sync goes live, "
+            "2026-12-01T00:00:00Z) to start from there, or run once with --backfill to process them all"
+        )
+        self.stream = stream.name
+
+
 class Engine:
-    """Runs cycles for one rule set against one store and a set of CRM adapters."""
+    """Runs cycles for one rule set against one store and a set of CRM adapters. Unless ``backfill``,
+    a stream's first poll refuses records that were there before (see :class:`FirstRunRefused`)."""
 
     def __init__(
         self,
@@ -72,7 +87,9 @@ class Engine:
         connectors: Mapping[str, Connector],
         rules_clock: Clock,
         wall_clock: Clock,
+        backfill: bool = True,
     ) -> None:
+        self.backfill = backfill
         self.ruleset = ruleset
         self.store = store
         self.connectors = connectors
@@ -144,9 +161,18 @@ class Engine:
             return False
         with self.store.transaction() as tx:
             cursor = tx.cursors.get(stream.name)
+            guard = not self.backfill and stream.since is None and not tx.cursors.known(stream.name)
         try:
             for page in connector.poll(stream, cursor):
+                if guard and page.records:
+                    raise FirstRunRefused(stream)
+                guard = False
                 self._ingest(stream, page, now, report)
+            with self.store.transaction() as tx:
+                if not tx.cursors.known(stream.name):  # polled to its end with nothing: known from now on
+                    tx.cursors.set(stream.name, cursor, self.wall_clock())
+        except FirstRunRefused:
+            raise
         except CrmUnavailable as exc:
             report.errors.append(f"{stream.name}: polling paused: {exc}")
         except ConnectorError as exc:

@@ -61,8 +61,10 @@ def open_worker(
     connectors: Mapping[str, Connector] | None = None,
     clock: Callable[[], datetime] = system_clock,
     ruleset: RuleSet | None = None,
+    backfill: bool = False,
 ) -> Iterator[Worker]:
-    """A worker holding the cross-process lock (except in dry-run mode, which writes nothing)."""
+    """A worker holding the cross-process lock (except in dry-run mode, which writes nothing). A
+    stream's first poll refuses existing records unless ``backfill`` (or the stream's ``since``)."""
     ruleset = ruleset or load_config(config_path)
     database = open_database(ruleset, dry_run)
     guard: AbstractContextManager[None] = nullcontext() if dry_run else worker_lock(database)
@@ -81,6 +83,7 @@ def open_worker(
                 built,
                 rules_clock=(lambda: rules_now) if rules_now is not None else clock,
                 wall_clock=clock,
+                backfill=backfill or dry_run,  # a dry run shows what a backfill would do
             )
             yield Worker(ruleset, store, built, engine)
         finally:

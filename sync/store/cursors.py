@@ -16,6 +16,10 @@ class Cursors(Repository):
         row = self._session.get(StreamCursor, stream)
         return None if row is None else row.cursor
 
+    def known(self, stream: str) -> bool:
+        """Whether the stream was ever polled to its end (even when it had nothing yet)."""
+        return self._session.get(StreamCursor, stream) is not None
+
     def set(self, stream: str, cursor: Any, now: datetime) -> None:
         row = self._session.get(StreamCursor, stream) or StreamCursor(stream=stream)
         row.cursor = cursor

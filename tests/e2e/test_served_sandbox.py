@@ -81,7 +81,13 @@ def test_the_worker_runs_both_processes_against_the_served_sandbox_exactly_once(
     served: tuple[dict[str, str], DemoSummary],
 ) -> None:
     env, summary = served
-    first = crm_sync("run", "--once", env=env)
+    refused = crm_sync("run", "--once", env=env)  # records already there, no `since`: not alerted blindly
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert (
+        "already has records and this is its first poll" in refused.stderr and "--backfill" in refused.stderr
+    )
+    assert sandbox_get(env, "/_sandbox/emails")["emails"] == []
+    first = crm_sync("run", "--once", "--backfill", env=env)
     assert first.returncode == 0, first.stdout + first.stderr
     emails = sandbox_get(env, "/_sandbox/emails")["emails"]
     sf_alerts = [

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from sync.connectors.base import ConnectorError, DeliveryResult
+from sync.engine import FirstRunRefused
 from sync.store.cursors import Cursors
 from tests.engine.harness import STREAM, Harness
 from tests.fakes import TransportDown
@@ -296,3 +297,24 @@ def test_a_record_that_breaks_evaluation_does_not_block_the_stream(
     h.clock.advance(minutes=5)  # the next cycle re-checks the stored record, without a new poll of it
     again = h.cycle()
     assert again.polled == {} and {a.record_id for a in again.planned} == {sli(1)["Id"]}
+
+
+def test_a_first_poll_without_since_refuses_records_already_there(h: Harness) -> None:
+    h.engine.backfill = False
+    h.crm.put(STREAM, sli())
+    with pytest.raises(
+        FirstRunRefused, match=r"Set salesforce.streams.sli.since .* or run once with --backfill"
+    ):
+        h.cycle()
+    assert h.actions() == [] and h.record(sli()["Id"]) is None
+    with pytest.raises(FirstRunRefused):  # still refused: nothing was taken as read
+        h.cycle()
+    h.engine.backfill = True
+    assert len(h.cycle().planned) == 2
+
+
+def test_a_first_poll_of_an_empty_stream_makes_it_known(h: Harness) -> None:
+    h.engine.backfill = False
+    assert h.cycle().ok  # nothing there yet: from now on every record is new
+    h.crm.put(STREAM, sli())
+    assert len(h.cycle().planned) == 2

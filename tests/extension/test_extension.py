@@ -59,7 +59,7 @@ def test_validate_plan_and_deliver_a_new_kind_through_a_new_adapter(
 ) -> None:
     config = _write(tmp_path)
     assert main(["validate", "-c", str(config)]) == 0
-    assert main(["run", "--once", "-c", str(config)]) == 0
+    assert main(["run", "--once", "--backfill", "-c", str(config)]) == 0
     sent = json.loads((tmp_path / "outbox.json").read_text())
     assert sorted((m["kind"], m["to"], m["text"]) for m in sent.values()) == [
         ("send_sms", "+15550101", "Welcome, Ana"),
