@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sandbox.testing import SandboxHandle
+from sync.connectors.base import OwedAction
 from sync.connectors.hubspot import HubSpotConnector
 from sync.connectors.hubspot.tasks import task_properties
 from sync.connectors.hubspot.times import epoch_ms
@@ -120,7 +122,7 @@ def test_a_repeated_send_id_sends_one_email_logged_once_on_the_ticket(
     notice = owed("notify", sid, email_payload("customer-success-lead@example.com"), n=3)
 
     first = connector.deliver([email, notice, ticket])
-    again = connector.deliver([email, notice])
+    again = connector.deliver([retried(email), retried(notice)])  # as after a lost answer
 
     assert [r.status for r in first + again] == ["delivered"] * 5
     sent = sandbox_server.sandbox.emails()
@@ -137,6 +139,34 @@ def test_a_repeated_send_id_sends_one_email_logged_once_on_the_ticket(
     assert logged[0]["properties"]["hs_email_subject"] == "Following up on your feedback"
     assert ticket_id in associated(hubspot, "emails", logged[0]["id"], "tickets")
     assert contact in associated(hubspot, "emails", logged[0]["id"], "contacts")
+
+
+def retried(action: OwedAction) -> OwedAction:
+    return replace(action, attempts=action.attempts + 1, tried=True)
+
+
+def test_a_sent_email_whose_log_failed_is_logged_by_its_retry_and_sent_once(
+    connector: HubSpotConnector, portal: Portal, hubspot: Any, sandbox_server: SandboxHandle
+) -> None:
+    analyst = portal.analyst()
+    sid = portal.submission(portal.customer(analyst))
+    [ticket] = connector.deliver([owed("create_ticket", sid, ticket_payload(analyst), n=1)])
+    email = owed("send_email", sid, email_payload("pat@client.example"), n=2)
+    sandbox_server.sandbox.add_fault(
+        {"crm": "hubspot", "path_regex": "objects/emails/batch/create", "status": 503}
+    )
+
+    [first] = connector.deliver([email])
+    assert first.status == "failed" and first.retryable  # sent, but not yet on the ticket's timeline
+    assert hubspot.objects("emails") == []
+    [second] = connector.deliver([retried(email)])
+    [third] = connector.deliver([retried(retried(email))])  # and a lost answer after that: no second log
+
+    assert second.status == third.status == "delivered"
+    assert [e["to"] for e in sandbox_server.sandbox.emails()] == [["pat@client.example"]]
+    logged = hubspot.objects("emails")
+    assert len(logged) == 1 and ticket.crm_id in associated(hubspot, "emails", logged[0]["id"], "tickets")
+    assert email.external_id in logged[0]["properties"]["hs_email_text"]
 
 
 def test_a_task_is_not_duplicated_by_a_retry(

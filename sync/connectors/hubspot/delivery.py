@@ -39,40 +39,49 @@ class Deliverer:
         self.api = api
         self.lookups = lookups
         self.pipelines = Pipelines(api)
-        self.stages: list[tuple[frozenset[str], Stage]] = [
-            (frozenset({UpdateRecord.name}), lambda ctx, batch, out: deliver_updates(api, batch, out)),
+        # (kinds, stage, batch size): emails go one send each, and their logs are batched inside.
+        self.stages: list[tuple[frozenset[str], Stage, int | None]] = [
+            (
+                frozenset({UpdateRecord.name}),
+                lambda ctx, batch, out: deliver_updates(api, batch, out),
+                OBJECT_BATCH,
+            ),
             (
                 frozenset({CreateTicket.name}),
                 lambda ctx, batch, out: deliver_tickets(api, ctx, self.pipelines, batch, out),
+                OBJECT_BATCH,
             ),
-            (frozenset({CreateTask.name}), lambda ctx, batch, out: deliver_tasks(api, ctx, batch, out, now)),
+            (
+                frozenset({CreateTask.name}),
+                lambda ctx, batch, out: deliver_tasks(api, ctx, batch, out, now),
+                OBJECT_BATCH,
+            ),
             (
                 frozenset({SendEmail.name, Notify.name}),
                 lambda ctx, batch, out: deliver_emails(api, ctx, batch, out, email_id, now),
+                None,
             ),
         ]
 
     def deliver(self, actions: Sequence[OwedAction]) -> list[DeliveryResult]:
         results: Results = {}
         ctx = SubmissionContext(self.api, self.lookups, (a.record_id for a in actions))
-        spent: str | None = None
-        for kinds, stage in self.stages:
-            for batch in chunks([a for a in actions if a.kind in kinds], OBJECT_BATCH):
+        spent: CrmUnavailable | None = None
+        for kinds, stage, size in self.stages:
+            mine = [a for a in actions if a.kind in kinds]
+            for batch in chunks(mine, size or max(1, len(mine))):
                 if spent is None:
                     try:
                         stage(ctx, batch, results)
                     except CrmUnavailable as exc:
-                        spent = str(exc)
+                        spent = exc
                     except ConnectorError as exc:
                         for action in batch:
-                            results.setdefault(
-                                action.key,
-                                DeliveryResult.of_error(action.key, exc),
-                            )
+                            results.setdefault(action.key, DeliveryResult.of_error(action.key, exc))
                 if spent is not None:
                     for action in batch:
-                        results.setdefault(action.key, DeliveryResult.deferred(action.key, spent))
-        known = frozenset().union(*(kinds for kinds, _ in self.stages))
+                        results.setdefault(action.key, DeliveryResult.of_error(action.key, spent))
+        known = frozenset().union(*(kinds for kinds, _, _ in self.stages))
         return [
             results.get(a.key)
             or DeliveryResult.failed(

@@ -2,31 +2,30 @@
 
 HubSpot sends at most one email per ``sendId``, so a retry never sends twice. A ``send_email`` to the
 customer is also logged on the submission's crm-sync ticket (an ``emails`` engagement associated with the
-ticket and contact), once, best effort: only on a first attempt that HubSpot did not ignore as a repeat,
-and a failed log never fails the delivered email (the worst case is a missing timeline entry, never a
-duplicate).
+ticket and contact) and is delivered only once both are done: the log is an idempotent write like any
+other. Each log carries the action's reference (``crm-sync ref <external id>``) at the end of its text;
+an action tried before first looks for its log on the ticket, so a lost answer never logs twice, and a
+failed log fails the action (the retry's send is ignored by HubSpot; only the log is made).
 """
 
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from hubspot.crm.association_type import AssociationType
 
 from rules.actions.email import EmailPayload, SendEmail
-from sync.connectors.base import ConnectorError, DeliveryResult, OwedAction
+from sync.connectors.base import ConnectorError, CrmUnavailable, DeliveryResult, OwedAction, chunks
 
-from .api import HubSpotApi, association
+from .api import OBJECT_BATCH, HubSpotApi, association
 from .client import RequestFailed
 from .context import SubmissionContext
-from .outcomes import Results
+from .outcomes import Results, failure, input_errors, unconfirmed
 from .times import epoch_ms
-
-log = logging.getLogger(__name__)
 
 
 def send_body(action: OwedAction, email_id: int, ticket_id: str | None) -> dict[str, Any]:
@@ -48,6 +47,10 @@ def send_body(action: OwedAction, email_id: int, ticket_id: str | None) -> dict[
     return {"emailId": email_id, "message": message, "customProperties": custom}
 
 
+REF = "crm-sync ref "
+_REF = re.compile(re.escape(REF) + r"(\S+)")
+
+
 def _log_input(
     action: OwedAction, body: dict[str, Any], ticket_id: str, contact_id: str | None, now: datetime
 ) -> dict[str, Any]:
@@ -60,6 +63,7 @@ def _log_input(
     associations = [association(ticket_id, AssociationType.EMAIL_TO_TICKET)]
     if contact_id:
         associations.append(association(contact_id, AssociationType.EMAIL_TO_CONTACT))
+    text = "\n\n".join(part for part in (custom["body"], REF + action.external_id) if part)
     return {
         "objectWriteTraceId": action.external_id,
         "properties": {
@@ -67,12 +71,28 @@ def _log_input(
             "hs_email_direction": "EMAIL",
             "hs_email_status": "SENT",
             "hs_email_subject": custom["subject"],
-            "hs_email_text": custom["body"],
+            "hs_email_text": text,
             "hs_email_html": custom["html"],
             "hs_email_headers": json.dumps(headers),
         },
         "associations": associations,
     }
+
+
+def _logged(api: HubSpotApi, ticket_ids: Iterable[str]) -> dict[str, str]:
+    """``{external id: email id}`` of the crm-sync logs already on these tickets."""
+    email_ids = {
+        str(t["toObjectId"])
+        for targets in api.associations("tickets", "emails", ticket_ids).values()
+        for t in targets
+    }
+    emails = api.read("emails", email_ids, ["hs_email_text"]) if email_ids else {}
+    found = {}
+    for email_id, email in emails.items():
+        marked = _REF.search(email["properties"].get("hs_email_text") or "")
+        if marked:
+            found[marked.group(1)] = email_id
+    return found
 
 
 def deliver_emails(
@@ -83,26 +103,62 @@ def deliver_emails(
     email_id: int,
     now: Callable[[], datetime],
 ) -> None:
-    """Send each email into ``results``, then log the customer emails on their tickets."""
+    """Send each email, then log the customer emails on their tickets, all into ``results``."""
     tickets = {action.record_id: ctx.ticket(action.record_id) for action in actions}
-    to_log = []
-    try:
-        for action in actions:
-            ticket_id = tickets[action.record_id]
-            body = send_body(action, email_id, ticket_id)
-            try:
-                answer = api.send_email(body)
-            except RequestFailed as exc:  # this email only (a bad address): the others still go
+    to_log: list[tuple[OwedAction, dict[str, Any], str]] = []
+    stopped: CrmUnavailable | None = None
+    for action in actions:
+        ticket_id = tickets[action.record_id]
+        body = send_body(action, email_id, ticket_id)
+        try:
+            answer = api.send_email(body)
+        except RequestFailed as exc:  # this email only (a bad address): the others still go
+            results[action.key] = DeliveryResult.of_error(action.key, exc)
+            continue
+        except CrmUnavailable as exc:
+            stopped = exc  # the rest is deferred by the caller; what was sent is still logged below
+            break
+        status_id = answer.get("statusId")
+        if action.kind == SendEmail.name and ticket_id:
+            to_log.append((action, body, ticket_id))
+        results[action.key] = DeliveryResult.delivered(action.key, status_id)
+    if to_log:
+        _log_sent(api, ctx, to_log, results, now)
+    if stopped is not None:
+        raise stopped
+
+
+def _log_sent(
+    api: HubSpotApi,
+    ctx: SubmissionContext,
+    sent: list[tuple[OwedAction, dict[str, Any], str]],
+    results: Results,
+    now: Callable[[], datetime],
+) -> None:
+    """Log sent emails on their tickets (a batch create per 100), skipping those an earlier attempt
+    logged; an action whose log could not be made fails, retryable."""
+    retried = [ticket_id for action, _, ticket_id in sent if action.tried]
+    done = _logged(api, retried) if retried else {}
+    pending = [(a, body, t) for a, body, t in sent if a.external_id not in done]
+    for chunk in chunks(pending, OBJECT_BATCH):
+        inputs = [_log_input(a, body, t, ctx.contact(a.record_id), now()) for a, body, t in chunk]
+        try:
+            answer = api.create("emails", inputs, idempotent=False)
+        except ConnectorError as exc:
+            for action, _, _ in chunk:
                 results[action.key] = DeliveryResult.of_error(action.key, exc)
+            continue
+        made = {
+            m.group(1)
+            for r in answer["results"]
+            if (m := _REF.search(r["properties"].get("hs_email_text") or ""))
+        }
+        errors = input_errors(answer)
+        for action, _, _ in chunk:
+            if action.external_id in made:
                 continue
-            results[action.key] = DeliveryResult.delivered(action.key, answer.get("statusId"))
-            # A retried send may have been logged by the attempt whose answer was lost: not logged again.
-            first_time = not action.tried and answer.get("sendResult") != "IDEMPOTENT_IGNORE"
-            if action.kind == SendEmail.name and ticket_id and first_time:
-                to_log.append(_log_input(action, body, ticket_id, ctx.contact(action.record_id), now()))
-    finally:  # what was sent is logged even when a later send in the batch raised
-        if to_log:
-            try:
-                api.create("emails", to_log, idempotent=False)
-            except ConnectorError as exc:
-                log.warning("could not log %d sent emails on their HubSpot tickets: %s", len(to_log), exc)
+            results[action.key] = (
+                failure(action, errors[action.external_id])
+                if action.external_id in errors
+                else unconfirmed(action, "email log")
+            )
