@@ -258,6 +258,36 @@ def test_overlap_catches_a_late_commit_with_an_older_modstamp(org: Org) -> None:
     assert late in seen
 
 
+def test_an_idle_poll_after_a_burst_rereads_the_overlap_window_only(org: Org) -> None:
+    people, refs = seed_people(org.sf)
+    for n in range(300):
+        insert_sli(org.sf, refs, org.clock(), people.submitter, Name=f"Client {n} - Late Caregiver")
+    stream = org.ruleset.streams["salesforce.sli"]
+    pages = list(org.connector.poll(stream, None))
+    assert sum(len(p.records) for p in pages) == 300
+    org.clock.advance(minutes=15)
+    edge = list(org.connector.poll(stream, pages[-1].cursor))  # the burst sat at the last window's edge
+    assert sum(len(p.records) for p in edge) == 300
+    for _ in range(3):  # from then on, idle polls read nothing: the burst is older than the overlap
+        org.clock.advance(minutes=15)
+        before = calls(org, "/query")
+        edge = list(org.connector.poll(stream, edge[-1].cursor))
+        assert [len(p.records) for p in edge] == [0] and calls(org, "/query") - before == 1
+
+
+def test_an_unfinished_window_resumes_after_its_last_row(org: Org) -> None:
+    people, refs = seed_people(org.sf)
+    org.clock.advance(days=-2)
+    for n in range(2_050):
+        insert_sli(org.sf, refs, org.clock(), people.submitter, Name=f"Client {n} - Late Caregiver")
+    org.clock.advance(days=2)
+    stream = org.ruleset.streams["salesforce.sli"]
+    first = next(iter(org.connector.poll(stream, None)))  # the worker died after committing one page
+    assert len(first.records) == 2_000 and first.cursor["done"] is False
+    rest = list(org.connector.poll(stream, first.cursor))
+    assert sum(len(p.records) for p in rest) == 50
+
+
 def test_deleted_rows_arrive_through_query_all(org: Org) -> None:
     import requests
 

@@ -4,9 +4,11 @@ Each poll reads, through ``queryAll`` (so deletions arrive as rows with ``IsDele
 changed after the cursor minus an overlap window (late commits carry an older SystemModstamp) and up to
 the org's own clock at the start of the poll, ordered by (SystemModstamp, Id), page by page via
 ``nextRecordsUrl``. One SOQL query per page fetches each record with every relationship path the rules
-use: no query per record. The cursor after each page is the (SystemModstamp, Id) of its last row, so a
-crash between pages loses nothing: the next poll starts from it (minus the overlap, re-reading a few
-records the engine has already seen; with ``overlap: 0s`` exactly after it).
+use: no query per record. The cursor after each page is the (SystemModstamp, Id) of its last row with
+the window's upper bound and whether the window is done, so a crash between pages loses nothing: the
+next poll resumes from that row. A finished window was read up to its upper bound, so the next one
+starts ``overlap`` before that bound, not before the newest record: an idle poll after a burst re-reads
+the overlap window only, never the burst.
 """
 
 from __future__ import annotations
@@ -60,13 +62,22 @@ def plain(value: Any) -> Any:
 
 
 def start_position(stream: Stream, cursor: Any, overlap: timedelta) -> tuple[datetime, str]:
-    """Where the next window starts: the cursor minus the overlap (or ``since``, or the beginning)."""
-    if isinstance(cursor, Mapping) and cursor.get("modstamp"):
-        ts = to_datetime(cursor["modstamp"]) or EPOCH
-        if overlap > timedelta(0):
-            return ts - overlap, ""
-        return ts, str(cursor.get("id") or "")
-    return stream.since or EPOCH, ""
+    """Where the next window starts (a keyset position): ``overlap`` before the end of the last finished
+    window; for an unfinished one, its last row read (or that overlap, if earlier); on the first poll
+    ``since``, or the beginning."""
+    if not isinstance(cursor, Mapping):
+        return stream.since or EPOCH, ""
+    row = (to_datetime(cursor.get("modstamp")), str(cursor.get("id") or ""))
+    upper = to_datetime(cursor.get("upper"))
+    if upper is not None:
+        late = upper - overlap  # a transaction that commits late carries an older SystemModstamp
+        if cursor.get("done") or row[0] is None:
+            return (late, "") if overlap > timedelta(0) else (upper, "")
+        assert row[0] is not None
+        return (late, "") if late < row[0] else (row[0], row[1])
+    if row[0] is None:  # written before windows were recorded
+        return stream.since or EPOCH, ""
+    return (row[0] - overlap, "") if overlap > timedelta(0) else (row[0], row[1])
 
 
 def poll_stream(client: SalesforceClient, stream: Stream, cursor: Any, overlap: timedelta) -> Iterator[Page]:
@@ -85,10 +96,11 @@ def poll_stream(client: SalesforceClient, stream: Stream, cursor: Any, overlap: 
         deleted = [str(row["Id"]) for row in rows if row.get("IsDeleted")]
         if rows:
             last = rows[-1]
-            position = {"modstamp": last["SystemModstamp"], "id": last["Id"]}
+            position: dict[str, Any] = {"modstamp": last["SystemModstamp"], "id": last["Id"]}
         else:
             position = {"modstamp": previous.get("modstamp"), "id": previous.get("id")}
         done = result.get("done", True) or not result.get("nextRecordsUrl")
+        position.update(upper=soql_datetime(upper), done=bool(done))
         yield Page(records=live, deleted_ids=deleted, cursor=position)
         if done:
             return
