@@ -22,6 +22,7 @@ from sync.connectors.base import Connector, ConnectorError, CrmUnavailable, Page
 from sync.delivery import DeliveryReport, deliver_owed
 from sync.policy.rotation import next_in_turn
 from sync.store.outcomes import history
+from sync.store.tables import TrackedRecord
 from sync.store.transaction import Store, Transaction
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class CycleReport:
     polled: Counter[str] = field(default_factory=Counter)
     deleted: Counter[str] = field(default_factory=Counter)
     waiting: Counter[str] = field(default_factory=Counter)  # due timers kept for a cycle that can read
+    unchanged: Counter[str] = field(default_factory=Counter)  # re-read records with nothing new
     rejected: Counter[str] = field(default_factory=Counter)
     decisions: Counter[str] = field(default_factory=Counter)
     planned: list[PlannedAction] = field(default_factory=list)
@@ -54,6 +56,7 @@ class CycleReport:
             "polled": dict(self.polled),
             "deleted": dict(self.deleted),
             "waiting": dict(self.waiting),
+            "unchanged": dict(self.unchanged),
             "rejected": dict(self.rejected),
             "decisions": dict(self.decisions),
             "planned": len(self.planned),
@@ -194,9 +197,14 @@ class Engine:
                     report.errors.append(f"{stream.name}: a record without {stream.id_field} was skipped")
                     continue
                 by_key[record_key(stream.name, str(record_id))] = record  # the later version of a repeat wins
+            rows = tx.records.many(list(by_key))
+            report.polled[stream.name] += len(by_key)
+            for key in [k for k, record in by_key.items() if _unchanged(rows.get(k), record)]:
+                del by_key[key]  # re-read (the overlap) but not changed: nothing to decide or write
+                report.unchanged[stream.name] += 1
             keys = list(by_key)
-            rows = tx.records.many(keys)
             outcomes = tx.outcomes.for_records(keys)
+            rejected = tx.rejections.for_records(keys)
             directory = self._directory(stream.crm, tx)
             for key, record in by_key.items():
                 row = rows.get(key)
@@ -214,12 +222,12 @@ class Engine:
                     row.next_due = None
                     report.rejected[stream.name] += 1
                     continue
-                tx.rejections.clear(key)
+                if key in rejected:
+                    tx.rejections.clear(rejected[key])
                 report.planned.extend(tx.apply(row, outcomes[key], evaluation, now, self.wall_clock()))
                 report.decisions.update(d.outcome.state for d in evaluation.decisions)
             deleted = [record_key(stream.name, rid) for rid in page.deleted_ids]
             report.deleted[stream.name] += tx.mark_deleted(deleted, now)
-            report.polled[stream.name] += len(by_key)
             tx.cursors.set(stream.name, page.cursor, self.wall_clock())
 
     def _evaluate(
@@ -291,3 +299,8 @@ class Engine:
                         tx.apply(row, outcomes[row.key], evaluation, now, self.wall_clock())
                     )
                     report.decisions.update(d.outcome.state for d in evaluation.decisions)
+
+
+def _unchanged(row: TrackedRecord | None, record: Mapping[str, Any]) -> bool:
+    """A live record seen before with exactly this content."""
+    return row is not None and row.deleted_at is None and row.snapshot == record

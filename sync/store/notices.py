@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlmodel import select
@@ -56,7 +56,9 @@ class Rejections(Repository):
         row.last_at = now
         self._session.add(row)
 
-    def clear(self, key: str) -> None:
-        row = self._session.get(Rejection, key)
-        if row is not None:
-            self._session.delete(row)
+    def for_records(self, keys: Sequence[str]) -> dict[str, Rejection]:
+        """The rejections of these records, in one query."""
+        return self._by_key(Rejection, Rejection.record_key, keys)
+
+    def clear(self, row: Rejection) -> None:
+        self._session.delete(row)

@@ -57,6 +57,11 @@ class Store:
         finally:
             session.close()
 
+    @property
+    def database(self) -> Engine:
+        """The SQLAlchemy engine (for instrumentation: statement counts, pool events)."""
+        return self._database
+
     def migrate(self) -> None:
         """Bring the schema up to date (inside the never-committed transaction in dry-run mode)."""
         migrate(self._dry_connection if self._dry_connection is not None else self._database)

@@ -318,3 +318,25 @@ def test_a_first_poll_of_an_empty_stream_makes_it_known(h: Harness) -> None:
     assert h.cycle().ok  # nothing there yet: from now on every record is new
     h.crm.put(STREAM, sli())
     assert len(h.cycle().planned) == 2
+
+
+def test_a_reread_page_of_unchanged_records_costs_a_few_statements(h: Harness) -> None:
+    """The overlap re-reads records: unchanged ones are neither re-evaluated nor written."""
+    import sqlalchemy as sa
+
+    for n in range(1, 101):
+        h.crm.put(STREAM, sli(n))
+    h.cycle()
+    with h.store.transaction() as tx:
+        tx.cursors.set(STREAM, None, T0)  # the next poll reads all 100 again
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    sa.event.listen(h.store.database, "before_cursor_execute", count)
+    again = h.cycle(deliver=False)
+    sa.event.remove(h.store.database, "before_cursor_execute", count)
+    assert again.polled[STREAM] == 100 and again.unchanged[STREAM] == 100 and again.planned == []
+    cycle = [s for s in statements if "runs" not in s and not s.startswith(("BEGIN", "COMMIT", "SAVEPOINT"))]
+    assert len(cycle) <= 6, cycle  # cursor, records of the page, cursor write, due timers: never per record
