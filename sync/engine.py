@@ -42,7 +42,14 @@ class CycleReport:
     unchanged: Counter[str] = field(default_factory=Counter)  # re-read records with nothing new
     rejected: Counter[str] = field(default_factory=Counter)
     decisions: Counter[str] = field(default_factory=Counter)
-    planned: list[PlannedAction] = field(default_factory=list)
+    planned: list[PlannedAction] = field(default_factory=list)  # kept only when asked (dry runs, tests)
+    planned_count: int = 0
+    keep_planned: bool = True
+
+    def add_planned(self, actions: Sequence[PlannedAction]) -> None:
+        self.planned_count += len(actions)
+        if self.keep_planned:
+            self.planned.extend(actions)
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     errors: list[str] = field(default_factory=list)
 
@@ -59,7 +66,7 @@ class CycleReport:
             "unchanged": dict(self.unchanged),
             "rejected": dict(self.rejected),
             "decisions": dict(self.decisions),
-            "planned": len(self.planned),
+            "planned": self.planned_count,
             "delivery": self.delivery.summary(),
             "errors": self.errors,
         }
@@ -91,8 +98,10 @@ class Engine:
         rules_clock: Clock,
         wall_clock: Clock,
         backfill: bool = True,
+        keep_planned: bool = True,
     ) -> None:
         self.backfill = backfill
+        self.keep_planned = keep_planned  # a backfill plans many actions: a daemon keeps counts only
         self.ruleset = ruleset
         self.store = store
         self.connectors = connectors
@@ -102,7 +111,7 @@ class Engine:
 
     def run_cycle(self, deliver: bool = True, mode: str = "once") -> CycleReport:
         now = self.rules_clock()
-        report = CycleReport(rules_now=now)
+        report = CycleReport(rules_now=now, keep_planned=self.keep_planned)
         self._teams = {}  # team membership is read afresh each cycle
         with self.store.transaction() as tx:
             run_id = tx.runs.start(self.wall_clock(), mode, now)
@@ -224,7 +233,7 @@ class Engine:
                     continue
                 if key in rejected:
                     tx.rejections.clear(rejected[key])
-                report.planned.extend(tx.apply(row, outcomes[key], evaluation, now, self.wall_clock()))
+                report.add_planned(tx.apply(row, outcomes[key], evaluation, now, self.wall_clock()))
                 report.decisions.update(d.outcome.state for d in evaluation.decisions)
             deleted = [record_key(stream.name, rid) for rid in page.deleted_ids]
             report.deleted[stream.name] += tx.mark_deleted(deleted, now)
@@ -295,7 +304,7 @@ class Engine:
                     if evaluation.rejection is not None:
                         row.next_due = None
                         continue
-                    report.planned.extend(
+                    report.add_planned(
                         tx.apply(row, outcomes[row.key], evaluation, now, self.wall_clock())
                     )
                     report.decisions.update(d.outcome.state for d in evaluation.decisions)

@@ -84,6 +84,7 @@ def open_worker(
                 rules_clock=(lambda: rules_now) if rules_now is not None else clock,
                 wall_clock=clock,
                 backfill=backfill or dry_run,  # a dry run shows what a backfill would do
+                keep_planned=dry_run,  # printed by a dry run; otherwise counted, never held in memory
             )
             yield Worker(ruleset, store, built, engine)
         finally:
