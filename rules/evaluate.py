@@ -165,7 +165,9 @@ def _evaluate_rule(
     if prior is not None and prior.state in FINAL_STATES:
         return
     when = rule.when.test(ctx)
-    unless = rule.unless.test(ctx) if rule.unless is not None else False
+
+    def unless() -> bool:  # evaluated only where it can change the outcome
+        return rule.unless.test(ctx) if rule.unless is not None else False
 
     def decide(
         state: State, due: datetime | None, reason: str, actions: tuple[PlannedAction, ...] = ()
@@ -179,7 +181,7 @@ def _evaluate_rule(
         decide("fired", due, reason, tuple(plan.actions))
 
     if rule.timer is None:
-        if when and not unless:
+        if when and not unless():
             fire(None, "condition met")
         return
 
@@ -187,10 +189,10 @@ def _evaluate_rule(
     if prior is None:
         if not when:
             return
-        if unless:
+        if unless():
             decide("cancelled", None, "unless was already true when the rule first matched")
             return
-    elif unless:
+    elif unless():
         decide("cancelled", prior.due_at, "unless became true before the timer was due")
         return
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import copy
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -127,18 +127,42 @@ class RuleSet:
 
 def materialise(record: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
     """A copy of ``record`` in which every declared path exists: an empty lookup becomes a dict of
-    ``None`` leaves, so ``record.Office__r.Regional_Director__r.Email`` is ``None``, not an error."""
-    out = copy.deepcopy(dict(record))
+    ``None`` leaves, so ``record.Office__r.Regional_Director__r.Email`` is ``None``, not an error.
+
+    Only the dicts along declared paths are copied (nothing evaluates records in place: conditions and
+    templates run in an immutable sandbox), so the cost is in the paths, not in the record's size."""
+    return _fill(record, _path_tree(fields))
+
+
+_Tree = dict[str, tuple[str, "_Tree | None"]]
+
+
+@functools.lru_cache(maxsize=256)
+def _path_tree(fields: tuple[str, ...]) -> _Tree:
+    """Declared paths as a tree keyed by lower-cased name: ``{name: (as declared, subtree or None)}``."""
+    tree: _Tree = {}
     for path in fields:
-        current = out
+        level = tree
         parts = path.split(".")
         for index, part in enumerate(parts):
-            key = next((k for k in current if k.lower() == part.lower()), part)
-            last = index == len(parts) - 1
-            if last:
-                current.setdefault(key, None)
+            name, sub = level.get(part.lower(), (part, None))
+            if index < len(parts) - 1:
+                sub = sub if sub is not None else {}
+                level[part.lower()] = (name, sub)
+                level = sub
             else:
-                if not isinstance(current.get(key), dict):
-                    current[key] = {}
-                current = current[key]
+                level[part.lower()] = (name, sub)
+    return tree
+
+
+def _fill(value: Mapping[str, Any], tree: _Tree) -> dict[str, Any]:
+    out = dict(value)
+    existing = {k.lower(): k for k in out if isinstance(k, str)}
+    for lowered, (name, sub) in tree.items():
+        key = existing.get(lowered, name)
+        if sub is None:
+            out.setdefault(key, None)
+        else:
+            current = out.get(key)
+            out[key] = _fill(current if isinstance(current, Mapping) else {}, sub)
     return out
