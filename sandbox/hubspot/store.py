@@ -93,6 +93,8 @@ class ObjectStore:
         modified = props.get(otype.modified_property) or props.get("hs_lastmodifieddate") or now
         props.update({"hs_object_id": record_id, "hs_createdate": created, otype.created_property: created})
         props.update({"hs_lastmodifieddate": modified, otype.modified_property: modified})
+        if otype.name == "feedback_submissions":  # HubSpot stamps the time the survey was answered
+            props.setdefault("hs_submission_timestamp", created)
         record = Record(otype.name, record_id, props, created_at=created, updated_at=modified)
         self.records[otype.name][record_id] = record
         self._index(record, add=True)
