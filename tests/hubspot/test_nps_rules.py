@@ -212,6 +212,19 @@ def test_48_hour_escalation_boundary_once(world: World) -> None:
     assert len(second) == 1 and second[0]["properties"]["hubspot_owner_id"] == str(analyst["id"])
 
 
+def test_after_downtime_the_escalation_counts_from_the_response_not_from_when_it_was_seen(
+    world: World,
+) -> None:
+    team(world.portal, "Customer Success Managers", 1)
+    world.portal.submission(world.portal.customer(world.portal.analyst()), 2)
+    world.clock.advance(hours=47)  # the worker was down: it first sees the response now
+    world.cycle()
+    assert world.emails("Escalation") == []
+    world.clock.advance(hours=1, minutes=1)  # 48 hours after the response, not after it was seen
+    world.cycle()
+    assert len(world.emails("Escalation")) == 1
+
+
 def test_a_logged_call_cancels_the_escalation(world: World) -> None:
     analyst = world.portal.analyst()
     team(world.portal, "Customer Success Managers", 1)
