@@ -40,6 +40,7 @@ class CycleReport:
     deleted: Counter[str] = field(default_factory=Counter)
     waiting: Counter[str] = field(default_factory=Counter)  # due timers kept for a cycle that can read
     unchanged: Counter[str] = field(default_factory=Counter)  # re-read records with nothing new
+    reread: Counter[str] = field(default_factory=Counter)  # due records read again before deciding
     rejected: Counter[str] = field(default_factory=Counter)
     decisions: Counter[str] = field(default_factory=Counter)
     planned: list[PlannedAction] = field(default_factory=list)  # kept only when asked (dry runs, tests)
@@ -50,6 +51,7 @@ class CycleReport:
         self.planned_count += len(actions)
         if self.keep_planned:
             self.planned.extend(actions)
+
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
     errors: list[str] = field(default_factory=list)
 
@@ -64,6 +66,7 @@ class CycleReport:
             "deleted": dict(self.deleted),
             "waiting": dict(self.waiting),
             "unchanged": dict(self.unchanged),
+            "reread": dict(self.reread),
             "rejected": dict(self.rejected),
             "decisions": dict(self.decisions),
             "planned": self.planned_count,
@@ -197,7 +200,11 @@ class Engine:
             return True
         return False
 
-    def _ingest(self, stream: Stream, page: Page, now: datetime, report: CycleReport) -> None:
+    def _ingest(
+        self, stream: Stream, page: Page, now: datetime, report: CycleReport, polled: bool = True
+    ) -> None:
+        """Evaluate and store one page in one transaction (with its cursor when ``polled``). A polled
+        record that has not changed since it was stored is skipped; a re-read one (due) never is."""
         with self.store.transaction() as tx:
             by_key: dict[str, dict[str, Any]] = {}
             for record in page.records:
@@ -207,10 +214,13 @@ class Engine:
                     continue
                 by_key[record_key(stream.name, str(record_id))] = record  # the later version of a repeat wins
             rows = tx.records.many(list(by_key))
-            report.polled[stream.name] += len(by_key)
-            for key in [k for k, record in by_key.items() if _unchanged(rows.get(k), record)]:
-                del by_key[key]  # re-read (the overlap) but not changed: nothing to decide or write
-                report.unchanged[stream.name] += 1
+            if polled:
+                report.polled[stream.name] += len(by_key)
+                for key in [k for k, record in by_key.items() if _unchanged(rows.get(k), record)]:
+                    del by_key[key]  # re-read (the overlap) but not changed: nothing to decide or write
+                    report.unchanged[stream.name] += 1
+            else:
+                report.reread[stream.name] += len(by_key)
             keys = list(by_key)
             outcomes = tx.outcomes.for_records(keys)
             rejected = tx.rejections.for_records(keys)
@@ -223,7 +233,7 @@ class Engine:
                 )
                 row = tx.records.save_snapshot(stream.name, key, record_id, record, self.wall_clock(), row)
                 if evaluation is None:
-                    row.next_due = self._retry_at()  # re-checked from stored state next cycle
+                    row.next_due = self._retry_at()  # re-checked (re-read) next cycle
                     continue
                 directory = self._take_turns(stream.crm, tx, evaluation.turns) or directory
                 if evaluation.rejection is not None:
@@ -237,7 +247,8 @@ class Engine:
                 report.decisions.update(d.outcome.state for d in evaluation.decisions)
             deleted = [record_key(stream.name, rid) for rid in page.deleted_ids]
             report.deleted[stream.name] += tx.mark_deleted(deleted, now)
-            tx.cursors.set(stream.name, page.cursor, self.wall_clock())
+            if polled:
+                tx.cursors.set(stream.name, page.cursor, self.wall_clock())
 
     def _evaluate(
         self,
@@ -268,10 +279,14 @@ class Engine:
     # -- level-triggered timers ------------------------------------------------------------------
 
     def _process_due(self, now: datetime, report: CycleReport, unread: set[str]) -> None:
-        """Re-evaluate every record whose next timer is due at ``now``. A stream that could not be read
-        this cycle keeps its due timers for a cycle that can: they never decide on a stale copy."""
+        """Decide every timer due at ``now`` on the CRM as it is now: the due records (and everything
+        their fields reach) are read again, in batches, and evaluated on that; a record gone since is
+        a deletion. A stream that could not be read this cycle keeps its due timers for one that can:
+        they never decide on a stale copy."""
         position: tuple[datetime, str] | None = None
         while True:
+            due: dict[str, list[str]] = {}
+            active = {stream.name for stream in self.ruleset.active_streams}
             with self.store.transaction() as tx:
                 rows = tx.records.due(now, position, DUE_BATCH)
                 if not rows:
@@ -279,35 +294,37 @@ class Engine:
                 last = rows[-1]
                 assert last.next_due is not None
                 position = (last.next_due, last.key)
-                outcomes = tx.outcomes.for_records([row.key for row in rows])
-                directories: dict[str, Directory] = {}
                 for row in rows:
                     stream = self.ruleset.streams.get(row.stream)
-                    if stream is None:
-                        row.next_due = None  # the stream was removed from the config
-                        continue
-                    if stream.name in unread:
+                    if stream is None or stream.name not in active:
+                        row.next_due = None  # the stream (or every rule reading it) was removed
+                        tx.records.save(row)
+                    elif stream.name in unread:
                         report.waiting[stream.name] += 1
-                        continue
-                    if stream.crm not in directories:
-                        directories[stream.crm] = self._directory(stream.crm, tx)
-                    stored = History(row.first_seen, row.previous, history(row, outcomes[row.key]).outcomes)
-                    evaluation = self._evaluate(
-                        stream, row.key, row.snapshot, stored, now, directories[stream.crm], tx, report
-                    )
-                    if evaluation is None:
-                        row.next_due = self._retry_at()
-                        continue
-                    taken = self._take_turns(stream.crm, tx, evaluation.turns)
-                    if taken is not None:
-                        directories[stream.crm] = taken
-                    if evaluation.rejection is not None:
-                        row.next_due = None
-                        continue
-                    report.add_planned(
-                        tx.apply(row, outcomes[row.key], evaluation, now, self.wall_clock())
-                    )
-                    report.decisions.update(d.outcome.state for d in evaluation.decisions)
+                    else:
+                        due.setdefault(stream.name, []).append(row.record_id)
+            for name, ids in due.items():
+                stream = self.ruleset.streams[name]
+                page = self._reread(stream, ids, report)
+                if page is None:
+                    unread.add(name)
+                    report.waiting[name] += len(ids)
+                    continue
+                self._ingest(stream, page, now, report, polled=False)
+
+    def _reread(self, stream: Stream, ids: list[str], report: CycleReport) -> Page | None:
+        """The due records as the CRM has them now, or ``None`` (reported) when it cannot be read."""
+        connector = self.connectors.get(stream.crm)
+        if connector is None:
+            return None
+        try:
+            return connector.reread(stream, ids)
+        except ConnectorError as exc:
+            report.errors.append(f"{stream.name}: due timers wait: re-reading failed: {exc}")
+        except Exception as exc:  # an adapter bug: the timers wait, the cycle goes on
+            log.exception("re-reading %s failed", stream.name)
+            report.errors.append(f"{stream.name}: due timers wait: {type(exc).__name__}: {exc}")
+        return None
 
 
 def _unchanged(row: TrackedRecord | None, record: Mapping[str, Any]) -> bool:

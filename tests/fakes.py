@@ -28,6 +28,7 @@ class FakeCRM:
     calls: list[tuple[str, int]] = field(default_factory=list)
     fail_next: list[DeliveryResult | Exception] = field(default_factory=list)
     poll_error: Exception | None = None
+    reread_error: Exception | None = None
     budget_left: int | None = None
     team_members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
@@ -70,6 +71,16 @@ class FakeCRM:
                 deleted_ids=[rid for _, rid, kind in chunk if kind == "del"],
                 cursor=chunk[-1][0],
             )
+
+    def reread(self, stream: Stream, ids: Sequence[str]) -> Page:
+        self.calls.append(("reread", len(ids)))
+        if self.reread_error is not None:
+            raise self.reread_error
+        current = self.records.get(stream.name, {})
+        return Page(
+            records=[copy.deepcopy(current[i]) for i in ids if i in current],
+            deleted_ids=[i for i in ids if i not in current],
+        )
 
     def deliver(self, actions: Sequence[OwedAction]) -> list[DeliveryResult]:
         self.calls.append(("deliver", len(actions)))

@@ -143,6 +143,12 @@ class Connector(Protocol):
         """Pages of changes after ``cursor`` (``None`` on the first run)."""
         ...
 
+    def reread(self, stream: Stream, ids: Sequence[str]) -> Page:
+        """The current version of these records and everything their fields reach, read in batches
+        (never a call per record), for timers that are due; ids no longer in the CRM come back in
+        ``deleted_ids``. The page's cursor is unused."""
+        ...
+
     def deliver(self, actions: Sequence[OwedAction]) -> list[DeliveryResult]:
         """Carry out a batch of actions (of the kinds the spec declares); one result per action."""
         ...

@@ -340,3 +340,38 @@ def test_a_reread_page_of_unchanged_records_costs_a_few_statements(h: Harness) -
     assert again.polled[STREAM] == 100 and again.unchanged[STREAM] == 100 and again.planned == []
     cycle = [s for s in statements if "runs" not in s and not s.startswith(("BEGIN", "COMMIT", "SAVEPOINT"))]
     assert len(cycle) <= 6, cycle  # cursor, records of the page, cursor write, due timers: never per record
+
+
+def test_a_due_timer_rereads_its_records_in_one_call_per_batch(h: Harness) -> None:
+    for n in range(1, 31):
+        h.crm.put(STREAM, sli(n))
+    h.cycle()
+    h.clock.advance(hours=25)
+    h.crm.calls.clear()
+    report = h.cycle(deliver=False)
+    assert report.reread == {STREAM: 30} and ("reread", 30) in h.crm.calls
+    assert [c for c in h.crm.calls if c[0] == "reread"] == [("reread", 30)]
+    assert len([a for a in report.planned if a.rule_id == "reminder"]) == 30
+
+
+def test_a_record_gone_from_the_crm_by_its_due_time_fires_nothing(h: Harness) -> None:
+    h.crm.put(STREAM, sli())
+    h.cycle()
+    del h.crm.records[STREAM][sli()["Id"]]  # gone without a deletion the poll would report
+    h.clock.advance(hours=25)
+    report = h.cycle()
+    assert report.deleted == {STREAM: 1} and not [a for a in report.planned if a.rule_id == "reminder"]
+    assert [o.state for o in h.outcomes() if o.rule_id == "reminder"] == ["cancelled"]
+
+
+def test_due_timers_wait_when_their_records_cannot_be_read_again(h: Harness) -> None:
+    h.crm.put(STREAM, sli())
+    h.cycle()
+    h.clock.advance(hours=25)
+    h.crm.reread_error = ConnectorError("503 Service Unavailable")
+    report = h.cycle()
+    assert report.waiting == {STREAM: 1} and "due timers wait" in report.errors[0]
+    assert [o.state for o in h.outcomes() if o.rule_id == "reminder"] == ["armed"]
+    h.crm.reread_error = None
+    h.clock.advance(minutes=5)
+    assert len([a for a in h.cycle().planned if a.rule_id == "reminder"]) == 1

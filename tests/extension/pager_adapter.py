@@ -33,6 +33,13 @@ class PagerConnector:
         seen = int(cursor or 0)
         yield Page(records=records[seen:], cursor=len(records))
 
+    def reread(self, stream: Stream, ids: Sequence[str]) -> Page:
+        records = {r["id"]: r for r in json.loads(self.inbox.read_text())}
+        return Page(
+            records=[records[i] for i in ids if i in records],
+            deleted_ids=[i for i in ids if i not in records],
+        )
+
     def deliver(self, actions: Sequence[OwedAction]) -> list[DeliveryResult]:
         sent = json.loads(self.outbox.read_text()) if self.outbox.exists() else {}
         for action in actions:

@@ -57,6 +57,22 @@ class World:
         assert response.status == 200, response.body
         return response.body
 
+    def patch(self, path: str, body: dict[str, Any]) -> Any:
+        import json
+
+        from sandbox.core import SandboxRequest
+
+        token = self.hs.settings.access_token
+        request = SandboxRequest.from_url(
+            "PATCH",
+            f"https://sandbox{path}",
+            {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            json.dumps(body).encode(),
+        )
+        response = self.hs.handle(request)
+        assert response.status == 200, response.body
+        return response.body
+
     def associated(self, from_type: str, from_id: str, to_type: str) -> list[dict[str, Any]]:
         return list(self.get(f"/crm/v4/objects/{from_type}/{from_id}/associations/{to_type}")["results"])
 
@@ -223,6 +239,27 @@ def test_after_downtime_the_escalation_counts_from_the_response_not_from_when_it
     world.clock.advance(hours=1, minutes=1)  # 48 hours after the response, not after it was seen
     world.cycle()
     assert len(world.emails("Escalation")) == 1
+
+
+def test_the_escalation_asks_whoever_owns_the_ticket_when_it_is_due(world: World) -> None:
+    """The ticket is made in the cycle that first read the response, then reassigned: the submission
+    itself never changes, yet the escalation names, and tasks, the owner as the CRM has it then."""
+    analyst, other = world.portal.analyst("Ana", "Lyst"), world.portal.analyst("Ben", "Hand")
+    team(world.portal, "Customer Success Managers", 1)
+    world.portal.submission(world.portal.customer(analyst), 4)
+    world.cycle()
+    (ticket,) = world.tickets()
+    world.clock.advance(hours=30)
+    world.patch(
+        f"/crm/v3/objects/tickets/{ticket['id']}", {"properties": {"hubspot_owner_id": str(other["id"])}}
+    )
+    world.cycle()
+    world.clock.advance(hours=18, minutes=1)
+    world.cycle()
+    (escalation,) = world.emails("Escalation")
+    assert f"Owner:   {other['email']}" in escalation["body"]
+    (second,) = [t for t in world.tasks() if t["properties"]["hs_task_subject"].startswith("Second call")]
+    assert second["properties"]["hubspot_owner_id"] == str(other["id"])
 
 
 def test_a_logged_call_cancels_the_escalation(world: World) -> None:

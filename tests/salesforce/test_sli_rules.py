@@ -186,15 +186,39 @@ def test_unresolved_at_30_days_escalates_once_with_a_chatter_post(org: Org) -> N
     assert any("unresolved 30 days" in p["Body"] and p["ParentId"] == sli for p in org.sf.records("FeedItem"))
 
 
-def _patch(org: Org, sli: str, **fields: object) -> None:
+def _patch(org: Org, sli: str, sobject: str = "Service_Level_Intervention__c", **fields: object) -> None:
     import requests
 
     response = requests.patch(
-        f"https://org.sandbox.test/services/data/v62.0/sobjects/Service_Level_Intervention__c/{sli}",
+        f"https://org.sandbox.test/services/data/v62.0/sobjects/{sobject}/{sli}",
         json=fields,
         headers={"Authorization": f"Bearer {org.sf.issue_token()}"},
     )
     assert response.status_code == 204, response.text
+
+
+def test_the_30_day_escalation_goes_to_the_office_s_director_as_it_is_then(org: Org) -> None:
+    """The SLI itself is untouched (older than the polling overlap); only its office changed."""
+    people, refs = seed_people(org.sf)
+    insert_sli(org.sf, refs, T0, people.submitter)
+    insert_sli(org.sf, refs, T0, people.submitter, Name="Ann Lee - Late Caregiver")
+    org.engine.run_cycle()
+    org.clock.advance(days=20)
+    nora = org.sf.insert(
+        "User",
+        {"Username": "nora@org.test", "LastName": "New", "FirstName": "Nora", "Email": "nora@org.test"},
+    )
+    _patch(org, refs["office"], "Office__c", Regional_Director__c=nora)  # dirk has left
+    org.engine.run_cycle()
+    org.clock.now = datetime(2026, 4, 1, 4, 1, tzinfo=UTC)
+    queries = len([r for r in org.sandbox.requests() if "/query" in r["path"]])
+    report = org.engine.run_cycle()
+    assert report.reread == {"salesforce.sli": 2}
+    overdue = _overdue(org)
+    assert {a for e in overdue for a in e["to"]} == {"nora@org.test", "cara@org.test", "hilda@org.test"}
+    assert "dirk@org.test" not in {a for e in overdue for a in e["to"]}
+    # the poll, and one query re-reading both due SLIs with their relationships
+    assert len([r for r in org.sandbox.requests() if "/query" in r["path"]]) - queries == 2
 
 
 def test_resolution_or_an_exception_before_30_days_cancels_the_escalation(org: Org) -> None:

@@ -49,6 +49,10 @@ class HubSpotConnector:
         self.lookups.forget()
         yield from self.poller.poll(stream, cursor)
 
+    def reread(self, stream: Stream, ids: Sequence[str]) -> Page:
+        self.client.pacer.reset_budget()
+        return self.poller.reread(stream, ids)
+
     def deliver(self, actions: Sequence[OwedAction]) -> list[DeliveryResult]:
         self.client.pacer.reset_budget()
         return self.deliverer.deliver(actions)

@@ -85,6 +85,14 @@ class Poller:
             records = self._called([c["id"] for c in batch], conditions, shape)
             yield Page(records=records, cursor=cursor.dump())
 
+    def reread(self, stream: Stream, ids: Sequence[str]) -> Page:
+        """The current version of these submissions, enriched, in batch reads; gone ones are deleted."""
+        shape = RecordShape.of(stream)
+        found = self.api.read(SUBMISSIONS, ids, shape.submission)
+        present = [found[sid] for sid in sorted(found, key=int)]
+        records = self.enricher.records(present, shape) if present else []
+        return Page(records=records, deleted_ids=sorted(set(ids) - set(found)))
+
     def _called(
         self, call_ids: list[str], conditions: Sequence[Condition], shape: RecordShape
     ) -> list[dict[str, Any]]:

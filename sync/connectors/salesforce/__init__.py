@@ -9,7 +9,7 @@ from rules.model import RuleSet, Stream
 from rules.settings import ConnectionSettings
 from sync.connectors.base import Clock, ConnectorSpec, DeliveryResult, OwedAction, Page
 from sync.connectors.salesforce.client import SalesforceClient
-from sync.connectors.salesforce.polling import poll_stream
+from sync.connectors.salesforce.polling import poll_stream, reread_records
 from sync.connectors.salesforce.settings import SalesforceSettings, record_url
 from sync.connectors.salesforce.writes import SalesforceWriter
 
@@ -23,6 +23,9 @@ class SalesforceConnector:
 
     def poll(self, stream: Stream, cursor: Any) -> Iterator[Page]:
         return poll_stream(self.client, stream, cursor, self.client.settings.overlap.total)
+
+    def reread(self, stream: Stream, ids: Sequence[str]) -> Page:
+        return reread_records(self.client, stream, ids)
 
     def deliver(self, actions: Sequence[OwedAction]) -> list[DeliveryResult]:
         return self.writer.deliver(actions)

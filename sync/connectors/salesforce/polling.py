@@ -13,13 +13,13 @@ the overlap window only, never the burst.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rules.expressions import to_datetime
 from rules.model import Stream
-from sync.connectors.base import Page
+from sync.connectors.base import Page, chunks
 from sync.connectors.salesforce.client import SalesforceClient
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -110,3 +110,27 @@ def poll_stream(client: SalesforceClient, stream: Stream, cursor: Any, overlap: 
 
 def _query_more(client: SalesforceClient, url: str) -> dict[str, Any]:
     return client.call(lambda sf: sf.query_more(url, identifier_is_url=True, include_deleted=True))
+
+
+#: Ids per re-read query: the query travels in the URL, which stays well under its limit.
+REREAD_BATCH = 200
+
+
+def reread_records(client: SalesforceClient, stream: Stream, ids: Sequence[str]) -> Page:
+    """The current version of these records, with every relationship path, one query per 200 ids
+    (``queryAll``: a record in the recycle bin, or gone for good, comes back among ``deleted_ids``)."""
+    fields = list(dict.fromkeys(["Id", "IsDeleted", *stream.fields]))
+    live: list[dict[str, Any]] = []
+    deleted: list[str] = []
+    for chunk in chunks(sorted(set(ids)), REREAD_BATCH):
+        soql = f"SELECT {', '.join(fields)} FROM {stream.object} WHERE Id IN ({', '.join(soql_string(i) for i in chunk)})"
+        result = _query_all(client, soql)
+        rows = [plain(row) for row in result.get("records", [])]
+        found = {str(row["Id"]) for row in rows if not row.get("IsDeleted")}
+        live.extend(row for row in rows if not row.get("IsDeleted"))
+        deleted.extend(i for i in chunk if i not in found)
+    return Page(records=live, deleted_ids=deleted)
+
+
+def _query_all(client: SalesforceClient, soql: str) -> dict[str, Any]:
+    return client.call(lambda sf: sf.query_all(soql, include_deleted=True))
