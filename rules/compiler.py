@@ -11,6 +11,8 @@ action kinds it carries out and its record conventions (:mod:`rules.platform`).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -297,6 +299,8 @@ class _Compiler:
         if len(self.errors) > start or when is None:
             return None
         return Rule(
+            version=rule_version(cfg),
+            on_change=cfg.on_change,
             context_roles=context_roles,
             id=cfg.id,
             stream=stream,
@@ -307,3 +311,9 @@ class _Compiler:
             actions=specs,
             description=cfg.description,
         )
+
+
+def rule_version(cfg: s.RuleSettings) -> str:
+    """A short hash of what decides a rule's timers (not its actions, description or on_change)."""
+    deciding = cfg.model_dump(mode="json", include={"source", "when", "after", "unless", "occurrence"})
+    return hashlib.sha256(json.dumps(deciding, sort_keys=True, default=str).encode()).hexdigest()[:12]

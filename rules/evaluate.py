@@ -43,6 +43,7 @@ class Outcome:
     at: datetime
     due_at: datetime | None = None
     reason: str = ""
+    version: str | None = None  # of the rule that decided it (None: decided before versions existed)
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,8 @@ def _evaluate_rule(
     def decide(
         state: State, due: datetime | None, reason: str, actions: tuple[PlannedAction, ...] = ()
     ) -> None:
-        result.decisions.append(Decision(rule.id, occurrence, Outcome(state, now, due, reason), actions))
+        outcome = Outcome(state, now, due, reason, rule.version)
+        result.decisions.append(Decision(rule.id, occurrence, outcome, actions))
 
     def fire(due: datetime | None, reason: str) -> None:
         plan = plan_firing(ruleset, rule, record, {**ctx, "due": due}, occurrence, now, directory)
@@ -196,18 +198,24 @@ def _evaluate_rule(
         decide("cancelled", prior.due_at, "unless became true before the timer was due")
         return
 
-    if timer.field:
+    # Armed under another version of the rule (its timing or conditions were edited since).
+    changed = prior is not None and prior.version is not None and prior.version != rule.version
+    if changed and rule.on_change == "keep" and prior is not None and prior.due_at is not None:
+        due = prior.due_at  # finishes with the due time it was armed with
+        changed = False
+    elif timer.field:
         anchor = timer.anchor(record)
         if anchor is None:
             raise ExpressionError(f"timer field {timer.field} is empty or not a date/time")
-        due = timer.due(anchor)  # recomputed each time: an edited date moves the timer
+        due = timer.due(anchor)  # recomputed each time: an edited date (or delay) moves the timer
     elif prior is not None and prior.due_at is not None:
-        due = prior.due_at
+        due = timer.due(prior.at) if changed else prior.due_at  # a new delay counts from arming
     else:
         due = timer.due(now)
     if now < due:
-        if prior is None or prior.due_at != due:
-            decide("armed", due, f"due {due.isoformat()}")
+        if prior is None or prior.due_at != due or changed:
+            reason = f"re-planned after the rule changed: due {due.isoformat()}" if changed else ""
+            decide("armed", due, reason or f"due {due.isoformat()}")
         result.wake_at(due)
         return
     if when:

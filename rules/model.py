@@ -99,6 +99,10 @@ class Rule:
     context_roles: tuple[
         str, ...
     ] = ()  # roles the rule's texts read as ``roles.NAME`` (and its owners, senders)
+    # What decides its timers (source, when, after, unless, occurrence), hashed: a timer armed under
+    # another version is re-planned unless ``on_change`` is "keep".
+    version: str = ""
+    on_change: str = "replan"
 
 
 @dataclass(frozen=True)

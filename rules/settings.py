@@ -181,6 +181,9 @@ class RuleSettings(Strict):
     after: TimerField | None = None
     unless: str | bool | None = None
     occurrence: str | None = None
+    # What happens to timers armed before this rule's timing or conditions changed: re-planned under
+    # the new version (default), or kept with the due time they had.
+    on_change: Literal["replan", "keep"] = "replan"
     # Each action is a one-key mapping {kind: params}; params are checked by the kind (rules.actions).
     actions: list[dict[str, Any]] = Field(min_length=1)
 

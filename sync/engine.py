@@ -41,6 +41,7 @@ class CycleReport:
     waiting: Counter[str] = field(default_factory=Counter)  # due timers kept for a cycle that can read
     unchanged: Counter[str] = field(default_factory=Counter)  # re-read records with nothing new
     reread: Counter[str] = field(default_factory=Counter)  # due records read again before deciding
+    rule_changes: list[str] = field(default_factory=list)
     rejected: Counter[str] = field(default_factory=Counter)
     decisions: Counter[str] = field(default_factory=Counter)
     planned: list[PlannedAction] = field(default_factory=list)  # kept only when asked (dry runs, tests)
@@ -67,6 +68,7 @@ class CycleReport:
             "waiting": dict(self.waiting),
             "unchanged": dict(self.unchanged),
             "reread": dict(self.reread),
+            "rule_changes": self.rule_changes,
             "rejected": dict(self.rejected),
             "decisions": dict(self.decisions),
             "planned": self.planned_count,
@@ -118,6 +120,12 @@ class Engine:
         self._teams = {}  # team membership is read afresh each cycle
         with self.store.transaction() as tx:
             run_id = tx.runs.start(self.wall_clock(), mode, now)
+        with self.store.transaction() as tx:  # rules edited while timers are armed: re-plan, keep, cancel
+            report.rule_changes = [
+                c.describe() for c in tx.rule_changes.apply(self.ruleset, self.wall_clock())
+            ]
+        for change in report.rule_changes:
+            log.warning("%s", change)
         status, error = "failed", None
         try:
             unread = {s.name for s in self.ruleset.active_streams if not self._poll(s, now, report)}

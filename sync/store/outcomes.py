@@ -23,7 +23,7 @@ def history(row: TrackedRecord | None, outcomes: Outcomes, previous: Any = None)
         first_seen=row.first_seen if row is not None else None,
         previous=previous if previous is not None else (row.snapshot if row is not None else None),
         outcomes={
-            key: Outcome(o.state, o.armed_at, o.due_at, o.reason)  # type: ignore[arg-type]
+            key: Outcome(o.state, o.armed_at, o.due_at, o.reason, o.rule_version)  # type: ignore[arg-type]
             for key, o in outcomes.items()
         },
     )
@@ -63,6 +63,7 @@ class RuleOutcomes(Repository):
             existing.due_at = outcome.due_at
             existing.reason = outcome.reason[:500]
             existing.decided_at = outcome.at if outcome.state != "armed" else None
+            existing.rule_version = outcome.version
             self._session.add(existing)
 
     def cancel_armed(self, record_keys: Sequence[str], now: datetime, reason: str) -> None:

@@ -75,6 +75,16 @@ class RuleOutcome(SQLModel, table=True):
     due_at: datetime | None = _time(nullable=True, index=True)
     decided_at: datetime | None = _time(nullable=True)
     reason: str = Field(default="", max_length=500)
+    rule_version: str | None = Field(default=None, max_length=16)
+
+
+class AppliedRule(SQLModel, table=True):
+    """The version of each rule the worker last ran, to notice edits made while timers are armed."""
+
+    __tablename__ = "applied_rules"
+    rule_id: str = Field(primary_key=True, max_length=64)
+    version: str = Field(max_length=16)
+    applied_at: datetime = _time()
 
 
 class LedgerAction(SQLModel, table=True):

@@ -25,6 +25,7 @@ from sync.store.notices import Notices, Rejections
 from sync.store.outcomes import Outcomes, RuleOutcomes
 from sync.store.records import Records
 from sync.store.rotations import Rotations
+from sync.store.rule_changes import RuleChanges
 from sync.store.runs import Runs
 from sync.store.status import StatusQueries
 from sync.store.tables import TrackedRecord
@@ -86,6 +87,7 @@ class Transaction:
         self.rejections = Rejections(session)
         self.rotations = Rotations(session)
         self.runs = Runs(session)
+        self.rule_changes = RuleChanges(session)
         self.status = StatusQueries(session)
 
     def apply(

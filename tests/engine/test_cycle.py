@@ -338,7 +338,10 @@ def test_a_reread_page_of_unchanged_records_costs_a_few_statements(h: Harness) -
     again = h.cycle(deliver=False)
     sa.event.remove(h.store.database, "before_cursor_execute", count)
     assert again.polled[STREAM] == 100 and again.unchanged[STREAM] == 100 and again.planned == []
-    cycle = [s for s in statements if "runs" not in s and not s.startswith(("BEGIN", "COMMIT", "SAVEPOINT"))]
+    per_cycle = ("runs", "applied_rules")  # bookkeeping once a cycle, not per page or record
+    cycle = [
+        s for s in statements if not any(t in s for t in per_cycle) and not s.startswith(("BEGIN", "COMMIT"))
+    ]
     assert len(cycle) <= 6, cycle  # cursor, records of the page, cursor write, due timers: never per record
 
 
