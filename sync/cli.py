@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from rules.model import RuleSet
 from rules.planner import PlannedAction
 from rules.source import ConfigErrors
 from sync.connectors.registry import ConnectorUnavailable, load_config
@@ -90,7 +91,22 @@ def _cmd_validate(config: Path) -> int:
     ruleset = load_config(config)
     streams = ", ".join(s.name for s in ruleset.active_streams) or "none"
     print(f"{config}: OK: {len(ruleset.rules)} rules, {len(ruleset.roles)} roles, streams: {streams}")
+    for line in _rule_changes(ruleset):
+        print(line)
     return EXIT_OK
+
+
+def _rule_changes(ruleset: RuleSet) -> list[str]:
+    """What this configuration would change for the armed timers in the store (read only)."""
+    try:
+        store = open_store(ruleset, dry_run=True)
+    except Exception as exc:  # validation needs no database: say why the count is missing, go on
+        return [f"(armed timers not checked: the store cannot be opened: {type(exc).__name__}: {exc})"]
+    try:
+        with store.transaction() as tx:
+            return [change.describe() for change in tx.rule_changes.compare(ruleset)]
+    finally:
+        store.close()
 
 
 def _cmd_run(config: Path, args: argparse.Namespace) -> int:

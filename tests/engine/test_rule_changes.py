@@ -7,6 +7,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from sync.connectors.registry import load_config
 from tests.engine.harness import STREAM, Harness
 from tests.support import T0
@@ -118,3 +120,21 @@ def test_an_edit_of_the_actions_alone_changes_no_timer(
     h.clock.advance(hours=24)
     h.cycle()
     assert [a.payload["subject"] for a in reminders(h)] == ["Still no plan"]  # type: ignore[attr-defined]
+
+
+def test_validate_says_how_many_armed_timers_an_edit_touches(
+    harness: Callable[..., Harness], write_config: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sync.cli import main
+
+    h = harness(rules())
+    if h.store.database.url.get_backend_name() != "sqlite":
+        pytest.skip("the CLI reads the config's own store (SQLite here)")
+    h.crm.put(STREAM, sli())
+    h.crm.put(STREAM, sli(2))
+    h.cycle()
+    config = write_config(rules(delay="48h"))
+    assert main(["validate", "-c", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "rule reminder changed: its 2 armed timer(s) are re-planned under the new version" in out
+    assert [o.state for o in h.outcomes()] == ["armed", "armed"]  # validate changed nothing
