@@ -118,6 +118,21 @@ def _interpolate(
     return _ENV_RE.sub(replace, text)
 
 
+def _syntax_error(path: Path, exc: MarkedYAMLError) -> ConfigError:
+    """A YAML syntax error located at the start of the broken construct (an unclosed ``[``), naming
+    also where the parser gave up, which can be lines later."""
+    start, gave_up = exc.context_mark, exc.problem_mark
+    mark = start or gave_up
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    message = f"YAML syntax error: {exc.problem or exc.context or 'unreadable'}"
+    if start is not None:
+        what = (exc.context or "a construct").removeprefix("while parsing ").removeprefix("while scanning ")
+        message = f"YAML syntax error in {what} that starts here: {exc.problem or 'unexpected content'}"
+        if gave_up is not None and (gave_up.line, gave_up.column) != (start.line, start.column):
+            message += f" (at line {gave_up.line + 1}, column {gave_up.column + 1})"
+    return ConfigError(Position(str(path), line, col), (), message)
+
+
 def _parse_file(path: Path, errors: list[ConfigError]) -> tuple[Any, dict[Loc, Position]] | None:
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
@@ -130,10 +145,7 @@ def _parse_file(path: Path, errors: list[ConfigError]) -> tuple[Any, dict[Loc, P
         errors.append(ConfigError(Position(str(path), 1, 1), (), f"cannot read: {exc.strerror}"))
         return None
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = " ".join(part for part in (exc.context, exc.problem) if part)
-        errors.append(ConfigError(Position(str(path), line, col), (), f"YAML syntax error: {problem}"))
+        errors.append(_syntax_error(path, exc))
         return None
     except YAMLError as exc:
         errors.append(ConfigError(Position(str(path), 1, 1), (), f"YAML error: {exc}"))

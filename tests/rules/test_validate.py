@@ -43,6 +43,16 @@ def test_yaml_syntax_error_has_line_and_column(write_config: Callable[..., Path]
     assert "YAML syntax error" in error
 
 
+def test_an_unclosed_bracket_names_where_it_opens_then_where_the_parser_gave_up(
+    write_config: Callable[..., Path],
+) -> None:
+    path = write_config("roles:\n  a:\n    first_of: [b, c\n  d:\n    address: x@example.com\n")
+    (error,) = errors_of(path)
+    opened = line_of(path, "first_of: [b, c")
+    assert error.startswith(f"{path}:{opened}:15: ")
+    assert "in a flow sequence that starts here" in error and f"(at line {opened + 1}, column 4)" in error
+
+
 def test_unknown_keys_are_errors_with_a_suggestion(write_config: Callable[..., Path]) -> None:
     path = write_config(
         GOOD_RULE.replace("    source: salesforce.sli", "    source: salesforce.sli\n    whn: 'true'")
