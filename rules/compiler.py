@@ -332,6 +332,7 @@ class _Compiler:
                     checks=tuple(checks),
                     record_url=record_url,
                     position=self.doc.position(loc),
+                    settings=cfg,
                 )
         return streams
 

@@ -14,7 +14,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from rules.durations import BusinessCalendar, Duration, add_duration
 from rules.expressions import Expression, ExpressionError, Text, to_datetime
-from rules.settings import Settings
+from rules.settings import Settings, StreamSettings
 from rules.source import Position
 
 #: Action kinds each CRM can carry out.
@@ -45,6 +45,7 @@ class Stream:
     checks: tuple[StreamCheck, ...] = ()
     record_url: Text | None = None
     position: Position | None = None  # where the stream is defined, for errors found later (adapters)
+    settings: StreamSettings | None = field(default=None, compare=False, repr=False)  # as configured
 
 
 @dataclass(frozen=True)

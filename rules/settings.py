@@ -68,6 +68,10 @@ class StreamSettings(Strict):
         return value
 
 
+# After StreamSettings, which the HubSpot adapter's stream settings extend.
+from sync.connectors.hubspot.settings import HubSpotStreamSettings  # noqa: E402
+
+
 class SalesforceSettings(Strict):
     login_url: str
     auth: Literal["client_credentials", "jwt"] = "client_credentials"
@@ -107,7 +111,7 @@ class HubSpotSettings(Strict):
     max_daily_usage: float = Field(default=0.9, gt=0, le=1)
     # The transactional email (a template with {{ custom.subject }}, body, html) every send uses.
     transactional_email_id: int = Field(default=0, ge=0)
-    streams: dict[str, StreamSettings] = Field(default_factory=dict)
+    streams: dict[str, HubSpotStreamSettings] = Field(default_factory=dict)
 
 
 class StoreSettings(Strict):

@@ -1,42 +1,34 @@
-"""The HubSpot adapter: polls feedback submissions (enriched with contact, company, analyst and the
-crm-sync ticket's logged calls) and delivers tickets, tasks, emails and updates.
+"""The HubSpot adapter: polls any CRM object as a stream (its properties plus the related objects, owners
+and counts its ``relations`` declare) and delivers tickets, tasks, emails and updates.
 
-Modules: ``client`` (SDK session, retries), ``pacing`` (rate limits, budget), ``api`` (batched calls),
-``times`` (timestamps), ``where`` (stream filters); reading: ``polling``, ``enrich``, ``lookups``;
+Modules: ``settings`` (stream settings), ``client`` (SDK session, retries), ``pacing`` (rate limits,
+budget), ``api`` (batched calls), ``times`` (timestamps), ``where`` (stream filters); reading: ``shape``
+(what a record carries), ``relations`` (batched resolution), ``enrich``, ``polling``, ``recount``;
 writing: ``delivery`` over ``context``, ``tickets``, ``tasks``, ``emails``, ``updates``, ``outcomes``.
+
+``rules.settings`` imports ``settings`` from this package while it is itself loading (its HubSpot
+section holds these stream settings, which extend its ``StreamSettings``). So this module loads
+``rules.settings`` first and nothing else: the entry points below load on first use.
 """
 
 from __future__ import annotations
 
-from rules.model import RuleSet, Stream
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from .connector import HubSpotConnector
-from .enrich import RecordShape
-from .lookups import SUBMISSIONS
-from .where import WhereError, parse_where
+import rules.settings  # noqa: F401  (see above)
+
+if TYPE_CHECKING:
+    from .adapter import build, check_stream
+    from .connector import HubSpotConnector
+    from .where import WhereError
 
 __all__ = ["HubSpotConnector", "WhereError", "build", "check_stream"]
 
-
-def check_stream(stream: Stream) -> None:
-    """Refuse, with a clear message, a stream this adapter cannot poll."""
-    if stream.object != SUBMISSIONS:
-        raise ValueError(
-            f"stream {stream.name}: the HubSpot adapter polls {SUBMISSIONS} only, not {stream.object}"
-        )
-    RecordShape.of(stream)
-    try:
-        parse_where(stream.where)
-    except WhereError as exc:
-        raise WhereError(f"stream {stream.name}: {exc}") from None
+_HOMES = {"HubSpotConnector": "connector", "WhereError": "where", "build": "adapter", "check_stream": "adapter"}
 
 
-def build(ruleset: RuleSet) -> HubSpotConnector:
-    """The adapter for ``ruleset.settings.hubspot``, after checking every HubSpot stream."""
-    settings = ruleset.settings.hubspot
-    if settings is None:
-        raise ValueError("the rules read HubSpot streams but the configuration has no hubspot section")
-    for stream in ruleset.streams.values():
-        if stream.crm == "hubspot":
-            check_stream(stream)
-    return HubSpotConnector(settings)
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)

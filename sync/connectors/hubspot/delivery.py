@@ -1,36 +1,42 @@
 """Delivery: actions grouped by kind into batches of up to 100, one result per action.
 
-Kinds run in dependency order (updates, tickets, tasks, emails) so tasks and emails of a submission
-find the ticket made in the same batch. A kind's failure never fails the others: an API error fails
+Kinds run in dependency order (updates, tickets, tasks, emails) so tasks and emails of a record find
+the ticket made in the same batch; each stream's records have their own context (see :mod:`.context`). A kind's failure never fails the others: an API error fails
 that kind's unanswered actions (retryable or not, as the error says) and a spent budget defers every
 action not yet answered.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from sync.connectors.base import ConnectorError, CrmUnavailable, DeliveryResult, OwedAction, chunks
 
 from .api import OBJECT_BATCH, HubSpotApi
-from .context import SubmissionContext
+from .context import Anchors, RecordContext
 from .emails import deliver_emails
-from .lookups import Lookups
 from .outcomes import Results
 from .tasks import deliver_tasks
 from .tickets import Pipelines, deliver_tickets
 from .updates import deliver_updates
 
-Stage = Callable[[SubmissionContext, Sequence[OwedAction], Results], None]
+Stage = Callable[[RecordContext, Sequence[OwedAction], Results], None]
+
+
+def stream_of(action: OwedAction) -> str:
+    """The stream an action is about: the second part of its key (``rule:stream:record:...``)."""
+    return action.key.split(":")[1]
 
 
 class Deliverer:
     """Carries out owed actions against HubSpot."""
 
-    def __init__(self, api: HubSpotApi, lookups: Lookups, email_id: int, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self, api: HubSpotApi, streams: Mapping[str, Anchors], email_id: int, now: Callable[[], datetime]
+    ) -> None:
         self.api = api
-        self.lookups = lookups
+        self.streams = streams
         self.pipelines = Pipelines(api)
         self.stages: list[tuple[frozenset[str], Stage]] = [
             (frozenset({"update_record"}), lambda ctx, batch, out: deliver_updates(api, batch, out)),
@@ -47,10 +53,21 @@ class Deliverer:
 
     def deliver(self, actions: Sequence[OwedAction]) -> list[DeliveryResult]:
         results: Results = {}
-        ctx = SubmissionContext(self.api, self.lookups, (a.record_id for a in actions))
+        by_stream: dict[str, list[OwedAction]] = {}
+        for action in actions:
+            by_stream.setdefault(stream_of(action), []).append(action)
+        contexts = {
+            name: RecordContext(self.api, self.streams.get(name), (a.record_id for a in group))
+            for name, group in by_stream.items()
+        }
         spent: str | None = None
         for kinds, stage in self.stages:
-            for batch in chunks([a for a in actions if a.kind in kinds], OBJECT_BATCH):
+            batches = [
+                (contexts[name], batch)
+                for name, group in by_stream.items()
+                for batch in chunks([a for a in group if a.kind in kinds], OBJECT_BATCH)
+            ]
+            for ctx, batch in batches:
                 if spent is None:
                     try:
                         stage(ctx, batch, results)

@@ -21,7 +21,7 @@ from sync.connectors.base import ConnectorError, DeliveryResult, OwedAction
 
 from .api import HubSpotApi, association
 from .client import RequestFailed
-from .context import SubmissionContext
+from .context import RecordContext
 from .outcomes import Results
 from .times import epoch_ms
 
@@ -76,7 +76,7 @@ def _log_input(
 
 def deliver_emails(
     api: HubSpotApi,
-    ctx: SubmissionContext,
+    ctx: RecordContext,
     actions: Sequence[OwedAction],
     results: Results,
     email_id: int,
