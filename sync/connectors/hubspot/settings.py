@@ -97,7 +97,7 @@ def relation_problems(relations: Mapping[str, Relation]) -> list[str]:
             problems.append(f"{name}: a nested relation is reached from its parent {placed_in}; drop from")
         elif reached_from is not None and reached_from not in objects:
             declared = ", ".join(sorted(objects)) or "none"
-            problems.append(f"{name}: {reached_from} is not an object relation (declared: {declared})")
+            problems.append(f"{name}: {reached_from} is not an object relation of this stream ({declared})")
     if problems:
         return problems
     for name in objects:
@@ -105,7 +105,8 @@ def relation_problems(relations: Mapping[str, Relation]) -> list[str]:
         reached_from = source(name, relations[name])
         while reached_from is not None:
             if reached_from in seen:
-                return [f"{name}: relations reached from each other form a cycle ({' -> '.join(seen)})"]
+                cycle = " -> ".join([*seen, reached_from])
+                return [f"{name}: relations reached from each other form a cycle ({cycle})"]
             seen.append(reached_from)
             reached_from = source(reached_from, relations[reached_from])
     return []
