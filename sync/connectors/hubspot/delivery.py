@@ -1,9 +1,9 @@
 """Delivery: actions grouped by kind into batches of up to 100, one result per action.
 
 Kinds run in dependency order (updates, tickets, tasks, emails) so tasks and emails of a record find
-the ticket made in the same batch; each stream's records have their own context (see :mod:`.context`). A kind's failure never fails the others: an API error fails
-that kind's unanswered actions (retryable or not, as the error says) and a spent budget defers every
-action not yet answered.
+the ticket made in the same batch; each stream's records have their own :class:`.context.RecordContext`.
+A kind's failure never fails the others: an API error fails that kind's unanswered actions (retryable
+or not, as the error says) and a spent budget defers every action not yet answered.
 """
 
 from __future__ import annotations

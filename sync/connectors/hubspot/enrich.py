@@ -35,11 +35,11 @@ class Enricher:
         records = []
         for rid, properties in props.items():
             record = {"id": rid, **{name: properties.get(name) for name in shape.carried}}
-            for name in shape.placed:
-                placed_in, _, key = name.rpartition(".")
+            for related in shape.placed:
+                placed_in, _, key = related.name.rpartition(".")
                 holder = _at(record, placed_in)
                 if holder is not None:
-                    holder[key] = values[name].get(rid)
+                    holder[key] = values[related.name].get(rid)
             records.append(record)
         return records
 

@@ -55,6 +55,11 @@ class Relation(Strict):
             raise ValueError(f"an {kinds[0]} relation does not take {', '.join(given)}")
         return self
 
+    @property
+    def id_property(self) -> str | None:
+        """The property of the source holding this relation's id: ``via``, or the owner-id property."""
+        return self.via or (self.owner.rpartition(".")[2] if self.owner else None)
+
 
 def parent(name: str) -> str | None:
     """The relation a dotted name is placed in (``ticket`` for ``ticket.owner``)."""
@@ -100,7 +105,7 @@ def relation_problems(relations: Mapping[str, Relation]) -> list[str]:
             problems.append(f"{name}: {reached_from} is not an object relation of this stream ({declared})")
     if problems:
         return problems
-    for name in objects:
+    for name in [name for name in relations if name in objects]:  # in declared order
         seen = [name]
         reached_from = source(name, relations[name])
         while reached_from is not None:

@@ -34,12 +34,18 @@ def _unique(names: Iterable[str | None]) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
-class Link:
-    """An associated object: ``properties`` are read (none: its id is enough), ``carried`` go in records."""
+class Related:
+    """A relation as records carry it: its name, and the link it is reached from (``None``: the record)."""
 
     name: str
-    object: str
     source: str | None
+
+
+@dataclass(frozen=True)
+class Link(Related):
+    """An associated object: ``properties`` are read (none: its id is enough), ``carried`` go in records."""
+
+    object: str
     via: str | None
     primary: bool
     having: str | None
@@ -48,21 +54,17 @@ class Link:
 
 
 @dataclass(frozen=True)
-class OwnerLink:
-    """The owner whose id is in ``property`` of the record or of relation ``source``."""
+class OwnerLink(Related):
+    """The owner whose id is in ``property`` of the record or of the source link."""
 
-    name: str
-    source: str | None
     property: str
     fields: tuple[str, ...]
 
 
 @dataclass(frozen=True)
-class Count:
-    """How many ``object`` records are associated with relation ``source`` (or the record)."""
+class Count(Related):
+    """How many ``object`` records are associated with the source link (or the record)."""
 
-    name: str
-    source: str | None
     object: str
 
 
@@ -111,42 +113,21 @@ class RecordShape:
             if rest and rest != "id":
                 carried[level].append(rest)
         needed = [name for name in dependency_order(relations) if name in _needed(named, relations)]
-        reads: dict[str | None, list[str | None]] = {None: list(read)}
-        for name in needed:
+        reads: dict[str | None, list[str | None]] = {None: [*carried[None], *read]}
+        for name in needed:  # each after its source: what a relation needs is read with its source
             relation = relations[name]
-            reads[name] = [relation.having]
-            if relation.via or relation.owner:
-                property_ = relation.via or str(relation.owner).rpartition(".")[2]
-                reads[source(name, relation)].append(property_)
-        links, owners, counts = {}, [], []
-        for name in needed:
-            relation = relations[name]
-            if relation.object is not None:
-                links[name] = Link(
-                    name=name,
-                    object=relation.object,
-                    source=source(name, relation),
-                    via=relation.via,
-                    primary=relation.primary,
-                    having=relation.having,
-                    properties=_unique([*carried[name], *reads[name]]),
-                    carried=_unique(carried[name]),
-                )
-            elif relation.owner is not None:
-                extra = [f for f in carried[name] if f not in OWNER_FIELDS]
-                owned_by = relation.owner.rpartition(".")[2]
-                owners.append(OwnerLink(name, source(name, relation), owned_by, tuple(extra)))
-            elif relation.count is not None:
-                counts.append(Count(name, source(name, relation), relation.count))
+            reads[name] = [*carried[name], relation.having]
+            reads[source(name, relation)].append(relation.id_property)
+        related = [_related(name, relations[name], carried[name], reads[name]) for name in needed]
         top = _unique([modified_property(object_type), *carried[None]])
         return cls(
             object=object_type,
             modified=modified_property(object_type),
             properties=_unique([*top, *reads[None]]),
             carried=top,
-            links=links,
-            owners=tuple(owners),
-            counts=tuple(counts),
+            links={r.name: r for r in related if isinstance(r, Link)},
+            owners=tuple(r for r in related if isinstance(r, OwnerLink)),
+            counts=tuple(r for r in related if isinstance(r, Count)),
         )
 
     def object_of(self, relation: str | None) -> str:
@@ -162,10 +143,29 @@ class RecordShape:
         return chain
 
     @property
-    def placed(self) -> list[str]:
-        """Every relation name, parents before what is placed in them."""
-        names = [*self.links, *(o.name for o in self.owners), *(c.name for c in self.counts)]
-        return sorted(names, key=lambda name: name.count("."))
+    def placed(self) -> list[Related]:
+        """Every relation, parents before what is placed in them."""
+        related: list[Related] = [*self.links.values(), *self.owners, *self.counts]
+        return sorted(related, key=lambda r: r.name.count("."))
+
+
+def _related(name: str, relation: Relation, carried: list[str], reads: list[str | None]) -> Related:
+    reached_from = source(name, relation)
+    if relation.owner is not None:
+        extra = tuple(f for f in carried if f not in OWNER_FIELDS)
+        return OwnerLink(name, reached_from, str(relation.id_property), extra)
+    if relation.count is not None:
+        return Count(name, reached_from, relation.count)
+    return Link(
+        name=name,
+        source=reached_from,
+        object=str(relation.object),
+        via=relation.via,
+        primary=relation.primary,
+        having=relation.having,
+        properties=_unique(reads),
+        carried=_unique(carried),
+    )
 
 
 def _split(path: str, relations: Mapping[str, Relation]) -> tuple[str | None, str]:
