@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +17,12 @@ from sync.connectors.hubspot.context import Anchors
 from sync.connectors.hubspot.settings import HubSpotStreamSettings
 from sync.connectors.hubspot.shape import RecordShape
 from tests.hubspot.conftest import Portal, all_records
+
+
+@pytest.mark.parametrize("first", ["rules.settings", "rules.model", "sync.connectors.hubspot.settings"])
+def test_the_settings_import_each_other_whichever_loads_first(first: str) -> None:
+    code = f"import {first}; from rules.compiler import load_rules; from sync.connectors.hubspot import build"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
 
 
 def settings(relations: dict[str, Any], fields: list[str]) -> HubSpotStreamSettings:

@@ -1,10 +1,11 @@
 """The HubSpot adapter: polls any CRM object as a stream (its properties plus the related objects, owners
 and counts its ``relations`` declare) and delivers tickets, tasks, emails and updates.
 
-Modules: ``settings`` (stream settings), ``client`` (SDK session, retries), ``pacing`` (rate limits,
-budget), ``api`` (batched calls), ``times`` (timestamps), ``where`` (stream filters); reading: ``shape``
-(what a record carries), ``relations`` (batched resolution), ``enrich``, ``polling``, ``recount``;
-writing: ``delivery`` over ``context``, ``tickets``, ``tasks``, ``emails``, ``updates``, ``outcomes``.
+Modules: ``adapter`` (entry points), ``settings`` (stream settings), ``client`` (SDK session, retries),
+``pacing`` (rate limits, budget), ``api`` (batched calls), ``times`` (timestamps), ``where`` (stream
+filters); reading: ``shape`` (what a record carries), ``relations`` (batched resolution), ``lookups``
+(owners), ``enrich``, ``polling``, ``recount``; writing: ``delivery`` over ``context``, ``tickets``,
+``tasks``, ``emails``, ``updates``, ``outcomes``.
 
 ``rules.settings`` imports ``settings`` from this package while it is itself loading (its HubSpot
 section holds these stream settings, which extend its ``StreamSettings``). So this module loads
