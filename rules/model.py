@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,7 +42,7 @@ class Stream:
     checks: tuple[StreamCheck, ...] = ()
     record_url: Text | None = None
     position: Position | None = None  # where the stream is defined, for errors found later (adapters)
-    settings: StreamSettings | None = None  # as configured, with the CRM's own stream options
+    settings: StreamSettings | None = field(default=None, compare=False, repr=False)  # as configured
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -175,7 +176,13 @@ def test_where_clauses() -> None:
 def test_build_refuses_streams_it_cannot_poll(stream: Stream) -> None:
     with pytest.raises(WhereError, match=r"hubspot\.nps.*or b = 2"):
         check_stream(dataclasses.replace(stream, where="a = 1 or b = 2"))
-    with pytest.raises(ValueError, match="polls feedback_submissions only"):
-        check_stream(dataclasses.replace(stream, object="deals"))
-    with pytest.raises(ValueError, match=r"contact\.company\.name"):
-        check_stream(dataclasses.replace(stream, fields=(*stream.fields, "contact.company.name")))
+    for path, problem in (
+        ("contact.company.name", "contact.company is not a declared relation"),
+        ("deal.amount", "deal is not a declared relation (relations: contact, company, analyst, ticket,"),
+        ("analyst.phone", "analyst is an owner, with archived, createdAt, email,"),
+        ("ticket.calls_logged.total", "ticket.calls_logged is a count, it has no fields"),
+        ("company", "names the relation company: list what it carries, e.g. company.id"),
+    ):
+        with pytest.raises(ValueError, match=re.escape(f"stream hubspot.nps: field {path!r}")) as raised:
+            check_stream(dataclasses.replace(stream, fields=(*stream.fields, path)))
+        assert problem in str(raised.value)

@@ -10,7 +10,7 @@ from sync.connectors.base import chunks
 from .client import HubSpotClient
 
 OBJECT_BATCH = 100  # objects batch read/create/update
-ASSOCIATION_BATCH = 1000  # associations v4 batch read
+ASSOCIATION_BATCH = 1000  # associations batch read: at most 1,000 ids a request (HubSpot, since 2025-02-10)
 OWNERS_PAGE = 500
 
 

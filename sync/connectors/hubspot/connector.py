@@ -1,4 +1,4 @@
-"""``HubSpotConnector``: the engine's view of HubSpot (poll feedback submissions, deliver actions)."""
+"""``HubSpotConnector``: the engine's view of HubSpot (poll streams, deliver actions)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sync.connectors.base import DeliveryResult, OwedAction, Page
 
 from .api import HubSpotApi
 from .client import HubSpotClient
+from .context import Anchors
 from .delivery import Deliverer
 from .lookups import Lookups
 from .pacing import Monotonic, Sleep
@@ -42,7 +43,8 @@ class HubSpotConnector:
         api = HubSpotApi(self.client)
         self.lookups = Lookups(api)
         self.poller = Poller(api, self.lookups, settings.overlap.total, now, page_size, search_cap)
-        self.deliverer = Deliverer(api, self.lookups, settings.transactional_email_id, now)
+        streams = {f"{self.name}.{key}": Anchors.of(cfg) for key, cfg in settings.streams.items()}
+        self.deliverer = Deliverer(api, streams, settings.transactional_email_id, now)
 
     def poll(self, stream: Stream, cursor: Any) -> Iterator[Page]:
         self.client.pacer.reset_budget()

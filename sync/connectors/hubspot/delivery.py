@@ -1,14 +1,14 @@
 """Delivery: actions grouped by kind into batches of up to 100, one result per action.
 
-Kinds run in dependency order (updates, tickets, tasks, emails) so tasks and emails of a submission
-find the ticket made in the same batch. A kind's failure never fails the others: an API error fails
-that kind's unanswered actions (retryable or not, as the error says) and a spent budget defers every
-action not yet answered.
+Kinds run in dependency order (updates, tickets, tasks, emails) so tasks and emails of a record find
+the ticket made in the same batch; each stream's records have their own :class:`.context.RecordContext`.
+A kind's failure never fails the others: an API error fails that kind's unanswered actions (retryable
+or not, as the error says) and a spent budget defers every action not yet answered.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from rules.actions.email import Notify, SendEmail
@@ -18,15 +18,19 @@ from rules.actions.update import UpdateRecord
 from sync.connectors.base import ConnectorError, CrmUnavailable, DeliveryResult, OwedAction, chunks
 
 from .api import OBJECT_BATCH, HubSpotApi
-from .context import SubmissionContext
+from .context import Anchors, RecordContext
 from .emails import deliver_emails
-from .lookups import Lookups
 from .outcomes import Results
 from .tasks import deliver_tasks
 from .tickets import Pipelines, deliver_tickets
 from .updates import deliver_updates
 
-Stage = Callable[[SubmissionContext, Sequence[OwedAction], Results], None]
+Stage = Callable[[RecordContext, Sequence[OwedAction], Results], None]
+
+
+def stream_of(action: OwedAction) -> str:
+    """The stream an action is about: the second part of its key (``rule:stream:record:...``)."""
+    return action.key.split(":")[1]
 
 
 class Deliverer:
@@ -35,9 +39,11 @@ class Deliverer:
     #: The action kinds HubSpot carries out.
     HANDLED = (UpdateRecord.name, CreateTicket.name, CreateTask.name, SendEmail.name, Notify.name)
 
-    def __init__(self, api: HubSpotApi, lookups: Lookups, email_id: int, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self, api: HubSpotApi, streams: Mapping[str, Anchors], email_id: int, now: Callable[[], datetime]
+    ) -> None:
         self.api = api
-        self.lookups = lookups
+        self.streams = streams
         self.pipelines = Pipelines(api)
         # (kinds, stage, batch size): emails go one send each, and their logs are batched inside.
         self.stages: list[tuple[frozenset[str], Stage, int | None]] = [
@@ -65,11 +71,22 @@ class Deliverer:
 
     def deliver(self, actions: Sequence[OwedAction]) -> list[DeliveryResult]:
         results: Results = {}
-        ctx = SubmissionContext(self.api, self.lookups, (a.record_id for a in actions))
+        by_stream: dict[str, list[OwedAction]] = {}
+        for action in actions:
+            by_stream.setdefault(stream_of(action), []).append(action)
+        contexts = {
+            name: RecordContext(self.api, self.streams.get(name), (a.record_id for a in group))
+            for name, group in by_stream.items()
+        }
         spent: CrmUnavailable | None = None
         for kinds, stage, size in self.stages:
-            mine = [a for a in actions if a.kind in kinds]
-            for batch in chunks(mine, size or max(1, len(mine))):
+            batches = [
+                (contexts[name], batch)
+                for name, group in by_stream.items()
+                for mine in [[a for a in group if a.kind in kinds]]
+                for batch in chunks(mine, size or max(1, len(mine)))
+            ]
+            for ctx, batch in batches:
                 if spent is None:
                     try:
                         stage(ctx, batch, results)

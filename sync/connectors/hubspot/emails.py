@@ -23,7 +23,7 @@ from sync.connectors.base import ConnectorError, CrmUnavailable, DeliveryResult,
 
 from .api import OBJECT_BATCH, HubSpotApi, association
 from .client import RequestFailed
-from .context import SubmissionContext
+from .context import RecordContext
 from .outcomes import Results, failure, input_errors, unconfirmed
 from .times import epoch_ms
 
@@ -97,7 +97,7 @@ def _logged(api: HubSpotApi, ticket_ids: Iterable[str]) -> dict[str, str]:
 
 def deliver_emails(
     api: HubSpotApi,
-    ctx: SubmissionContext,
+    ctx: RecordContext,
     actions: Sequence[OwedAction],
     results: Results,
     email_id: int,
@@ -130,7 +130,7 @@ def deliver_emails(
 
 def _log_sent(
     api: HubSpotApi,
-    ctx: SubmissionContext,
+    ctx: RecordContext,
     sent: list[tuple[OwedAction, dict[str, Any], str]],
     results: Results,
     now: Callable[[], datetime],

@@ -1,118 +1,60 @@
-"""Feedback submissions → stream records: the submission's properties plus its contact, the contact's
-company, the company's CS business analyst (an owner) and the crm-sync ticket with its logged calls."""
+"""Objects → stream records: ``{id, <properties>, <relations>}``, each relation placed under its name (a
+related object as ``{id, <properties>}``, an owner as ``{id, email, firstName, lastName, ...}``, a count
+as a number; ``None`` when a record has no such object)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from rules.model import Stream
-
 from .api import HubSpotApi
-from .lookups import Lookups
-
-SUBMISSION_PROPERTIES = (
-    "hs_value",
-    "hs_survey_type",
-    "hs_content",
-    "hs_submission_timestamp",
-    "hs_contact_id",
-    "hs_lastmodifieddate",
-)
-CONTACT_PROPERTIES = ("email", "firstname", "lastname")
-COMPANY_PROPERTIES = ("name", "cs_business_analyst")
-ANALYST_FIELDS = ("id", "email", "firstName", "lastName")
-ANALYST_PROPERTY = "cs_business_analyst"  # company property naming the analyst's owner id
-TICKET_FIELDS = ("id", "calls_logged")
-
-
-def _merge(base: Sequence[str], extra: list[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys([*base, *extra]))
-
-
-@dataclass(frozen=True)
-class RecordShape:
-    """Which properties a stream's records carry at each level (the defaults plus its field list)."""
-
-    submission: tuple[str, ...]
-    contact: tuple[str, ...]
-    company: tuple[str, ...]
-    analyst: tuple[str, ...]
-
-    @classmethod
-    def of(cls, stream: Stream) -> RecordShape:
-        """The shape for ``stream``'s fields; raises ValueError for paths the adapter cannot fill."""
-        levels: dict[str, list[str]] = {"": [], "contact": [], "company": [], "analyst": [], "ticket": []}
-        for path in stream.fields:
-            head, _, rest = path.rpartition(".")
-            if head == "ticket.owner" and rest in ANALYST_FIELDS:
-                continue  # the ticket's owner has the analyst's fields
-            if head not in levels or (head == "ticket" and rest not in TICKET_FIELDS):
-                raise ValueError(
-                    f"stream {stream.name}: field {path!r} is not available; HubSpot records have submission "
-                    f"properties and contact.*, company.*, analyst.* ({', '.join(ANALYST_FIELDS)}) and "
-                    "ticket.id / ticket.calls_logged / ticket.owner.* (as analyst.*)"
-                )
-            if rest != "id" and head != "ticket":
-                levels[head].append(rest)
-        return cls(
-            submission=_merge(SUBMISSION_PROPERTIES, levels[""]),
-            contact=_merge(CONTACT_PROPERTIES, levels["contact"]),
-            company=_merge(COMPANY_PROPERTIES, levels["company"]),
-            analyst=_merge(ANALYST_FIELDS[1:], levels["analyst"]),
-        )
+from .relations import Owners, Resolution
+from .shape import OWNER_FIELDS, RecordShape
 
 
 class Enricher:
-    """Builds records for a batch of submissions with a fixed number of batch calls."""
+    """Builds records for a batch of objects with a fixed number of batch calls per relation."""
 
-    def __init__(self, api: HubSpotApi, lookups: Lookups) -> None:
+    def __init__(self, api: HubSpotApi, owners: Owners) -> None:
         self.api = api
-        self.lookups = lookups
+        self.owners = owners
 
-    def records(self, submissions: Sequence[dict[str, Any]], shape: RecordShape) -> list[dict[str, Any]]:
-        """``{id, <submission properties>, contact, company, analyst, ticket}`` per submission, in order."""
-        by_id = {s["id"]: s["properties"] for s in submissions}
-        contact_of = self.lookups.contact_ids(by_id)
-        contacts = self.api.read("contacts", contact_of.values(), shape.contact)
-        company_of = self.lookups.company_ids(contacts)
-        companies = self.api.read("companies", company_of.values(), shape.company)
-        owners = self.lookups.owners() if companies else {}
-        ticket_of = self.lookups.tickets(by_id)
-        calls = self.lookups.calls_logged(ticket_of.values())
-
+    def records(self, objects: Sequence[dict[str, Any]], shape: RecordShape) -> list[dict[str, Any]]:
+        """One record per object, in order."""
+        props = {str(o["id"]): o["properties"] for o in objects}
+        resolution = Resolution(self.api, shape, props, self.owners)
+        values: dict[str, Mapping[str, Any]] = {}
+        for link in shape.links.values():
+            found = resolution.linked(link.name)
+            values[link.name] = {rid: _object(obj, link.carried) for rid, obj in found.items()}
+        for owned in shape.owners:
+            found_owners = resolution.owner(owned)
+            values[owned.name] = {rid: _owner(o, owned.fields) for rid, o in found_owners.items()}
+        for count in shape.counts:
+            values[count.name] = resolution.count(count)
         records = []
-        for sid, props in by_id.items():
-            contact = contacts.get(contact_of.get(sid, ""))
-            company = companies.get(company_of.get(contact["id"], "")) if contact else None
-            owner = owners.get(str(company["properties"].get(ANALYST_PROPERTY))) if company else None
-            ticket_id = ticket_of.get(sid)
-            records.append(
-                {
-                    "id": sid,
-                    **{name: props.get(name) for name in shape.submission},
-                    "contact": _object(contact, shape.contact),
-                    "company": _object(company, shape.company),
-                    "analyst": _owner(owner, shape.analyst),
-                    "ticket": {
-                        "id": ticket_id,
-                        "calls_logged": calls.get(ticket_id, 0),
-                        "owner": _owner(self.lookups.ticket_owner(ticket_id), shape.analyst),
-                    }
-                    if ticket_id
-                    else None,
-                }
-            )
+        for rid, properties in props.items():
+            record = {"id": rid, **{name: properties.get(name) for name in shape.carried}}
+            for related in shape.placed:
+                placed_in, _, key = related.name.rpartition(".")
+                holder = _at(record, placed_in)
+                if holder is not None:
+                    holder[key] = values[related.name].get(rid)
+            records.append(record)
         return records
 
 
-def _owner(owner: dict[str, Any] | None, fields: Sequence[str]) -> dict[str, Any] | None:
-    """An owner as records carry it: ``{id, email, firstName, lastName, ...}``."""
-    return {"id": str(owner["id"]), **{k: owner.get(k) for k in fields}} if owner else None
+def _at(record: dict[str, Any], path: str) -> dict[str, Any] | None:
+    """The object at a relation path of a record being built (the record itself for ``""``)."""
+    current: Any = record
+    for part in filter(None, path.split(".")):
+        current = current.get(part) if isinstance(current, dict) else None
+    return current if isinstance(current, dict) else None
 
 
-def _object(found: dict[str, Any] | None, properties: Sequence[str]) -> dict[str, Any] | None:
-    if found is None:
-        return None
-    return {"id": found["id"], **{name: found["properties"].get(name) for name in properties}}
+def _owner(owner: Mapping[str, Any], extra: Sequence[str]) -> dict[str, Any]:
+    return {"id": str(owner["id"]), **{k: owner.get(k) for k in (*OWNER_FIELDS[1:], *extra)}}
+
+
+def _object(found: Mapping[str, Any], properties: Sequence[str]) -> dict[str, Any]:
+    return {"id": str(found["id"]), **{name: found["properties"].get(name) for name in properties}}

@@ -1,17 +1,17 @@
-"""Polling a feedback-submission stream, and re-emitting submissions whose crm-sync ticket got a call.
+"""Polling a stream's object, and re-emitting records whose counts changed.
 
-Cursor (JSON): ``{"modified": ISO, "calls": ISO}``. ``modified`` is the newest ``hs_lastmodifieddate``
+Cursor (JSON): ``{"modified": ISO, TYPE: ISO, ...}``. ``modified`` is the newest modification time
 emitted; each poll searches from ``modified - overlap`` (the search index lags), so records near the
 cursor are emitted again, which the engine absorbs (an unchanged snapshot changes nothing). Pages are in
-ascending modification order, so a crash between pages resumes from the last committed page. ``calls``
-is the same for calls: a call logged on a crm-sync ticket re-emits that ticket's submission with the
-new ``ticket.calls_logged``.
+ascending modification order, so a crash between pages resumes from the last committed page. Each type
+a count counts (``calls``) has its own entry, scanned the same way: a call logged on a ticket re-emits
+the records whose ``ticket.calls_logged`` includes it (see :mod:`.recount`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,12 +19,13 @@ from rules.model import Stream
 from sync.connectors.base import ConnectorError, Page
 
 from .api import HubSpotApi
-from .enrich import Enricher, RecordShape
-from .lookups import SUBMISSIONS, Lookups
+from .enrich import Enricher
+from .lookups import Lookups
+from .recount import Recounter
+from .shape import RecordShape, modified_property
 from .times import EPOCH, epoch_ms, instant, iso
-from .where import Condition, parse_where
+from .where import parse_where
 
-MODIFIED = "hs_lastmodifieddate"
 PAGE_SIZE = 200  # the search API's maximum
 SEARCH_CAP = 10_000  # a search query pages through at most this many results
 
@@ -35,23 +36,26 @@ def _later(current: datetime | None, candidate: datetime) -> datetime:
 
 @dataclass
 class Cursor:
-    """Where a stream's polling resumes."""
+    """Where a stream's polling resumes: its records, and each counted type."""
 
     modified: datetime | None = None
-    calls: datetime | None = None
+    counted: dict[str, datetime] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, raw: Any) -> Cursor:
+    def load(cls, raw: Any, counted: Sequence[str]) -> Cursor:
         if not isinstance(raw, dict):
             return cls()
-        return cls(*(instant(raw[k]) if raw.get(k) else None for k in ("modified", "calls")))
+        modified = instant(raw["modified"]) if raw.get("modified") else None
+        return cls(modified, {name: instant(raw[name]) for name in counted if raw.get(name)})
 
     def dump(self) -> dict[str, str | None]:
-        return {k: iso(v) if v else None for k, v in (("modified", self.modified), ("calls", self.calls))}
+        return {"modified": iso(self.modified) if self.modified else None} | {
+            name: iso(moment) for name, moment in self.counted.items()
+        }
 
 
 class Poller:
-    """Pages of enriched submission records after a cursor."""
+    """Pages of enriched records after a cursor."""
 
     def __init__(
         self,
@@ -63,8 +67,8 @@ class Poller:
         search_cap: int = SEARCH_CAP,
     ) -> None:
         self.api = api
-        self.lookups = lookups
-        self.enricher = Enricher(api, lookups)
+        self.enricher = Enricher(api, lookups.owners)
+        self.recounter = Recounter(api, self.enricher)
         self.overlap = overlap
         self.now = now
         self.page_size = page_size
@@ -72,41 +76,30 @@ class Poller:
 
     def poll(self, stream: Stream, raw_cursor: Any) -> Iterator[Page]:
         shape, conditions = RecordShape.of(stream), parse_where(stream.where)
-        cursor = Cursor.load(raw_cursor)
-        # No crm-sync ticket predates the first committed page, so calls are scanned from then on.
-        cursor.calls = cursor.calls or self.now()
+        counted = list(dict.fromkeys(count.object for count in shape.counts))
+        cursor = Cursor.load(raw_cursor, counted)
+        for name in counted:
+            # Counts are read with every record, so only changes after the first poll need re-emitting.
+            cursor.counted.setdefault(name, self.now())
         since = cursor.modified - self.overlap if cursor.modified else (stream.since or EPOCH)
         filters = [c.search_filter() for c in conditions]
-        for batch in self._scan(SUBMISSIONS, since, filters, shape.submission):
-            cursor.modified = _later(cursor.modified, instant(batch[-1]["properties"][MODIFIED]))
+        for batch in self._scan(shape.object, since, filters, shape.properties):
+            cursor.modified = _later(cursor.modified, instant(batch[-1]["properties"][shape.modified]))
             yield Page(records=self.enricher.records(batch, shape), cursor=cursor.dump())
-        for batch in self._scan("calls", cursor.calls - self.overlap, [], [MODIFIED]):
-            cursor.calls = _later(cursor.calls, instant(batch[-1]["properties"][MODIFIED]))
-            records = self._called([c["id"] for c in batch], conditions, shape)
-            yield Page(records=records, cursor=cursor.dump())
+        for name in counted:
+            for batch in self._scan(name, cursor.counted[name] - self.overlap, [], []):
+                latest = instant(batch[-1]["properties"][modified_property(name)])
+                cursor.counted[name] = _later(cursor.counted[name], latest)
+                records = self.recounter.records(shape, name, [c["id"] for c in batch], conditions)
+                yield Page(records=records, cursor=cursor.dump())
 
     def reread(self, stream: Stream, ids: Sequence[str]) -> Page:
-        """The current version of these submissions, enriched, in batch reads; gone ones are deleted."""
+        """The current version of these records, enriched, in batch reads; gone ones are deleted."""
         shape = RecordShape.of(stream)
-        found = self.api.read(SUBMISSIONS, ids, shape.submission)
-        present = [found[sid] for sid in sorted(found, key=int)]
+        found = self.api.read(shape.object, ids, shape.properties)
+        present = [found[rid] for rid in sorted(found, key=int)]
         records = self.enricher.records(present, shape) if present else []
         return Page(records=records, deleted_ids=sorted(set(ids) - set(found)))
-
-    def _called(
-        self, call_ids: list[str], conditions: Sequence[Condition], shape: RecordShape
-    ) -> list[dict[str, Any]]:
-        """The stream's submissions whose crm-sync ticket has one of these calls, enriched."""
-        linked = self.api.associations("calls", "tickets", call_ids)
-        ticket_ids = {str(t["toObjectId"]) for targets in linked.values() for t in targets}
-        submission_ids = self.lookups.submissions_of_tickets(ticket_ids) if ticket_ids else set()
-        found = self.api.read(SUBMISSIONS, submission_ids, shape.submission)
-        wanted = [
-            found[sid]
-            for sid in sorted(found, key=int)
-            if all(c.matches(found[sid]["properties"]) for c in conditions)
-        ]
-        return self.enricher.records(wanted, shape) if wanted else []
 
     def _scan(
         self, object_type: str, since: datetime, filters: list[dict[str, str]], properties: Sequence[str]
@@ -116,6 +109,7 @@ class Poller:
         the records at that timestamp it already gave), so the 10,000-result cap is never reached and
         records modified during the scan cannot be skipped; only a page entirely at one timestamp pages
         on by offset."""
+        modified = modified_property(object_type)
         last: datetime | None = None
         at_last: set[str] = set()
         after = 0
@@ -124,20 +118,20 @@ class Poller:
                 "filterGroups": [
                     {
                         "filters": [
-                            {"propertyName": MODIFIED, "operator": "GTE", "value": str(epoch_ms(since))},
+                            {"propertyName": modified, "operator": "GTE", "value": str(epoch_ms(since))},
                             *filters,
                         ]
                     }
                 ],
-                "sorts": [{"propertyName": MODIFIED, "direction": "ASCENDING"}],
-                "properties": list(properties),
+                "sorts": [{"propertyName": modified, "direction": "ASCENDING"}],
+                "properties": list(dict.fromkeys([modified, *properties])),
                 "limit": self.page_size,
                 "after": after,
             }
             answer = self.api.search(object_type, body)
             fresh = []
             for item in answer.get("results", []):
-                moment = instant(item["properties"][MODIFIED])
+                moment = instant(item["properties"][modified])
                 if moment == last and item["id"] in at_last:
                     continue
                 if last is None or moment > last:
@@ -149,7 +143,7 @@ class Poller:
             following = answer.get("paging", {}).get("next", {}).get("after")
             if not following:
                 return
-            moments = {instant(item["properties"][MODIFIED]) for item in answer.get("results", [])}
+            moments = {instant(item["properties"][modified]) for item in answer.get("results", [])}
             after = int(following)
             if (
                 last is not None

@@ -20,7 +20,7 @@ from rules.actions.task import TaskPayload
 from sync.connectors.base import DeliveryResult, OwedAction
 
 from .api import HubSpotApi, association
-from .context import SubmissionContext
+from .context import RecordContext
 from .outcomes import Results, failure, input_errors, unconfirmed
 from .times import epoch_ms
 
@@ -63,7 +63,7 @@ def task_properties(action: OwedAction, now: datetime) -> dict[str, Any]:
     return properties
 
 
-def _existing(api: HubSpotApi, ctx: SubmissionContext, actions: Sequence[OwedAction]) -> dict[str, str]:
+def _existing(api: HubSpotApi, ctx: RecordContext, actions: Sequence[OwedAction]) -> dict[str, str]:
     """``{external id: task id}`` for tasks already made, found through their ticket or contact."""
     anchors: dict[str, set[str]] = {"tickets": set(), "contacts": set()}
     for action in actions:
@@ -86,7 +86,7 @@ def _existing(api: HubSpotApi, ctx: SubmissionContext, actions: Sequence[OwedAct
 
 def deliver_tasks(
     api: HubSpotApi,
-    ctx: SubmissionContext,
+    ctx: RecordContext,
     actions: Sequence[OwedAction],
     results: Results,
     now: Callable[[], datetime],

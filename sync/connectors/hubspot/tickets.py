@@ -16,9 +16,10 @@ from rules.actions.ticket import TicketPayload
 from sync.connectors.base import DeliveryResult, OwedAction
 
 from .api import HubSpotApi, association
-from .context import SubmissionContext
-from .lookups import KEY_PROPERTY
+from .context import RecordContext
 from .outcomes import Results, failure, input_errors, unconfirmed
+
+KEY_PROPERTY = "crm_sync_key"  # unique ticket property holding the create_ticket action's external id
 
 
 def _duplicate(entry: dict[str, Any]) -> bool:
@@ -55,7 +56,7 @@ def _match(items: list[dict[str, Any]], wanted: str) -> dict[str, Any] | None:
     return next((i for i in items if folded in (str(i["label"]).casefold(), str(i["id"]).casefold())), None)
 
 
-def _ticket_input(action: OwedAction, pipelines: Pipelines, ctx: SubmissionContext) -> dict[str, Any]:
+def _ticket_input(action: OwedAction, pipelines: Pipelines, ctx: RecordContext) -> dict[str, Any]:
     payload = action.payload_as(TicketPayload)
     pipeline_id, stage_id = pipelines.resolve(payload.pipeline, payload.stage)
     properties: dict[str, Any] = {
@@ -71,8 +72,8 @@ def _ticket_input(action: OwedAction, pipelines: Pipelines, ctx: SubmissionConte
         properties["hubspot_owner_id"] = payload.owner.user_id
     sid = action.record_id
     associations = []
-    if ctx.exists(sid):
-        associations.append(association(sid, AssociationType.TICKET_TO_FEEDBACK_SUBMISSION))
+    if submission := ctx.submission(sid):
+        associations.append(association(submission, AssociationType.TICKET_TO_FEEDBACK_SUBMISSION))
     if contact := ctx.contact(sid):
         associations.append(association(contact, AssociationType.TICKET_TO_CONTACT))
     if company := ctx.company(sid):
@@ -82,7 +83,7 @@ def _ticket_input(action: OwedAction, pipelines: Pipelines, ctx: SubmissionConte
 
 def deliver_tickets(
     api: HubSpotApi,
-    ctx: SubmissionContext,
+    ctx: RecordContext,
     pipelines: Pipelines,
     actions: Sequence[OwedAction],
     results: Results,
