@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sync.store.transaction import Store
 
 from rules.model import RuleSet
 from sandbox.testing import SandboxHandle
 from sync.connectors.registry import load_config
 from sync.engine import Engine
 from sync.store.database import create_store_engine
+from sync.store.transaction import Store
 from tests.hubspot.conftest import T0
 from tests.hubspot.test_delivery import TASK_TO_CONTACT, TASK_TO_TICKET, associated
 from tests.support import Clock
