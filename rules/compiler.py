@@ -25,18 +25,19 @@ from rules.durations import BusinessCalendar
 from rules.expressions import CONTEXT_NAMES, Expression, Text
 from rules.model import Role, Rule, RuleSet, Stream, StreamCheck, Timer
 from rules.platform import Profiles
-from rules.source import ConfigError, ConfigErrors, Document, Loc, load_document
+from rules.source import ConfigError, ConfigErrors, Document, Environment, Loc, load_document
 from rules.text_checks import TextChecker, read_templates
 from rules.validation import read_secret_files, suggest, validate_settings
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def load_rules(path: Path | str, crms: Profiles) -> RuleSet:
-    """Load and compile a configuration file; raises ``ConfigErrors`` listing every problem."""
+def load_rules(path: Path | str, crms: Profiles, offline: bool = False) -> RuleSet:
+    """Load and compile a configuration file; raises ``ConfigErrors`` listing every problem. Offline,
+    unset environment variables and secret files read as placeholders (everything else is checked)."""
     path = Path(path)
-    doc, errors = load_document(path)
-    read_secret_files(doc, path.parent, crms, errors)
+    doc, errors = load_document(path, Environment(offline=offline))
+    read_secret_files(doc, path.parent, crms, errors, offline)
     settings = validate_settings(doc, crms, errors)
     if settings is None:
         raise ConfigErrors(errors)

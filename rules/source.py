@@ -78,7 +78,26 @@ class Document:
         return ConfigError(self.position(loc), tuple(loc), message)
 
 
-def _plain(node: Any, file: str, loc: Loc, positions: dict[Loc, Position], errors: list[ConfigError]) -> Any:
+@dataclass(frozen=True)
+class Environment:
+    """Where ``${VAR}`` values come from. Offline (``validate --offline``, a rules repository's CI with
+    no secrets), an unset variable without a default reads as a placeholder instead of an error."""
+
+    variables: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    offline: bool = False
+
+    def placeholder(self, name: str) -> str:
+        return f"offline-{name.lower()}"
+
+
+def _plain(
+    node: Any,
+    file: str,
+    loc: Loc,
+    positions: dict[Loc, Position],
+    errors: list[ConfigError],
+    env: Environment,
+) -> Any:
     """Convert ruamel nodes to plain data, recording positions and interpolating the environment."""
     if isinstance(node, CommentedMap):
         out: dict[Any, Any] = {}
@@ -86,7 +105,7 @@ def _plain(node: Any, file: str, loc: Loc, positions: dict[Loc, Position], error
             line, col = node.lc.key(key) if key in node.lc.data else (node.lc.line, node.lc.col)
             key_loc = (*loc, key)
             positions[key_loc] = Position(file, line + 1, col + 1)
-            out[key] = _plain(value, file, key_loc, positions, errors)
+            out[key] = _plain(value, file, key_loc, positions, errors, env)
         return out
     if isinstance(node, CommentedSeq):
         items = []
@@ -94,23 +113,30 @@ def _plain(node: Any, file: str, loc: Loc, positions: dict[Loc, Position], error
             line, col = node.lc.item(index)
             item_loc = (*loc, index)
             positions[item_loc] = Position(file, line + 1, col + 1)
-            items.append(_plain(value, file, item_loc, positions, errors))
+            items.append(_plain(value, file, item_loc, positions, errors, env))
         return items
     if isinstance(node, str):
-        return _interpolate(str(node), file, loc, positions, errors)
+        return _interpolate(str(node), file, loc, positions, errors, env)
     return node
 
 
 def _interpolate(
-    text: str, file: str, loc: Loc, positions: dict[Loc, Position], errors: list[ConfigError]
+    text: str,
+    file: str,
+    loc: Loc,
+    positions: dict[Loc, Position],
+    errors: list[ConfigError],
+    env: Environment,
 ) -> str:
     def replace(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
-        value = os.environ.get(name)
+        value = env.variables.get(name)
         if value is not None and (value != "" or default is None):
             return value
         if default is not None:
             return default
+        if env.offline:
+            return env.placeholder(name)
         pos = positions.get(loc, Position(file, 1, 1))
         errors.append(ConfigError(pos, loc, f"environment variable {name} is not set"))
         return ""
@@ -133,7 +159,9 @@ def _syntax_error(path: Path, exc: MarkedYAMLError) -> ConfigError:
     return ConfigError(Position(str(path), line, col), (), message)
 
 
-def _parse_file(path: Path, errors: list[ConfigError]) -> tuple[Any, dict[Loc, Position]] | None:
+def _parse_file(
+    path: Path, errors: list[ConfigError], env: Environment
+) -> tuple[Any, dict[Loc, Position]] | None:
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
@@ -151,7 +179,7 @@ def _parse_file(path: Path, errors: list[ConfigError]) -> tuple[Any, dict[Loc, P
         errors.append(ConfigError(Position(str(path), 1, 1), (), f"YAML error: {exc}"))
         return None
     positions: dict[Loc, Position] = {(): Position(str(path), 1, 1)}
-    data = _plain(raw, str(path), (), positions, errors)
+    data = _plain(raw, str(path), (), positions, errors, env)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -199,10 +227,11 @@ def _merge(
     merge_into(target, extra, ())
 
 
-def load_document(path: Path) -> tuple[Document, list[ConfigError]]:
+def load_document(path: Path, env: Environment | None = None) -> tuple[Document, list[ConfigError]]:
     """Read the main file and its ``include:`` files into one positioned document."""
+    env = env or Environment()
     errors: list[ConfigError] = []
-    parsed = _parse_file(path, errors)
+    parsed = _parse_file(path, errors, env)
     if parsed is None:
         return Document({}, {}, [path]), errors
     data, positions = parsed
@@ -223,7 +252,7 @@ def load_document(path: Path) -> tuple[Document, list[ConfigError]]:
             errors.append(doc.error(loc, f"{name} is included twice (or includes itself)"))
             continue
         child_errors: list[ConfigError] = []
-        child = _parse_file(child_path, child_errors)
+        child = _parse_file(child_path, child_errors, env)
         for err in child_errors:
             if err.message in ("file not found",) or err.message.startswith("cannot read"):
                 errors.append(doc.error(loc, f"include {name}: {err.message}"))

@@ -22,8 +22,11 @@ def suggest(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def read_secret_files(doc: Document, base: Path, sections: Iterable[str], errors: list[ConfigError]) -> None:
-    """Replace ``NAME_file: path`` in the CRM sections with ``NAME: <file contents>``."""
+def read_secret_files(
+    doc: Document, base: Path, sections: Iterable[str], errors: list[ConfigError], offline: bool = False
+) -> None:
+    """Replace ``NAME_file: path`` in the CRM sections with ``NAME: <file contents>`` (offline, a
+    placeholder: the file is a secret mounted where the worker runs, not where rules are checked)."""
     for section in sections:
         block = doc.data.get(section)
         if not isinstance(block, dict):
@@ -39,6 +42,10 @@ def read_secret_files(doc: Document, base: Path, sections: Iterable[str], errors
                 errors.append(doc.error(loc, "expected a file path"))
                 continue
             file = Path(value) if Path(value).is_absolute() else base / value
+            if offline:
+                block[target] = f"offline-{target}"
+                doc.positions[(section, target)] = doc.position(loc)
+                continue
             try:
                 block[target] = file.read_text(encoding="utf-8").strip()
             except OSError as exc:

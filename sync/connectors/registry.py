@@ -58,9 +58,10 @@ def check_streams(ruleset: RuleSet) -> list[ConfigError]:
     return errors
 
 
-def load_config(path: Path | str) -> RuleSet:
-    """The rule set, checked by the compiler and by the adapters; raises ``ConfigErrors``."""
-    ruleset = load_rules(path, _SPECS)
+def load_config(path: Path | str, offline: bool = False) -> RuleSet:
+    """The rule set, checked by the compiler and by the adapters; raises ``ConfigErrors``. ``offline``:
+    see :func:`rules.compiler.load_rules`."""
+    ruleset = load_rules(path, _SPECS, offline)
     errors = check_streams(ruleset)
     if errors:
         raise ConfigErrors(errors)

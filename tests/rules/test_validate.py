@@ -251,3 +251,27 @@ def test_reference_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     ruleset = load_config(Path(__file__).resolve().parents[2] / "config.yaml")
     assert {s.name for s in ruleset.active_streams} == {"salesforce.sli", "hubspot.nps"}
     assert len(ruleset.rules) >= 8
+
+
+def test_validate_offline_checks_rules_without_secrets(
+    write_config: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A rules repository's CI has neither the secrets nor the mounted secret files."""
+    from sync.cli import main
+
+    monkeypatch.delenv("SF_SECRET", raising=False)
+    path = write_config(GOOD_RULE)
+    text = path.read_text().replace("client_secret: test-secret", "client_secret: ${SF_SECRET}")
+    path.write_text(
+        text.replace(
+            "client_id: test-client", "client_id: test-client\n  private_key_file: /run/secrets/sf.key"
+        )
+    )
+    assert main(["validate", "-c", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "environment variable SF_SECRET is not set" in err and "cannot read /run/secrets/sf.key" in err
+    assert main(["validate", "--offline", "-c", str(path)]) == 0
+    assert "OK: 1 rules" in capsys.readouterr().out
+    path.write_text(path.read_text().replace("record.Name", "record.Nmae"))
+    assert main(["validate", "--offline", "-c", str(path)]) == 2  # everything else is still checked
+    assert "record field 'Nmae' is not in the stream's fields" in capsys.readouterr().err
