@@ -115,6 +115,25 @@ def test_the_overlap_catches_records_indexed_late(
     assert late in ids and lost not in ids
 
 
+def test_an_idle_poll_after_a_burst_reads_the_overlap_window_only(
+    make_connector: Any, portal: Portal, stream: Stream, hubspot: Any
+) -> None:
+    """The next poll starts an overlap before the previous one began, not before the newest record."""
+    contact = portal.customer()
+    burst = {portal.submission(contact, 4, modified=T0 - timedelta(hours=3)) for _ in range(30)}
+    clock = {"now": T0}
+    connector = make_connector(now=lambda: clock["now"])
+    pages = list(connector.poll(stream, None))
+    assert {r["id"] for r in all_records(pages)} == burst
+    for minutes in (5, 10, 15):
+        clock["now"] = T0 + timedelta(minutes=minutes)
+        pages = list(connector.poll(stream, pages[-1].cursor))
+        assert all_records(pages) == []  # not the burst again, cycle after cycle
+    fresh = portal.submission(contact, 2, modified=T0 + timedelta(minutes=12))
+    clock["now"] = T0 + timedelta(minutes=20)
+    assert [r["id"] for r in all_records(connector.poll(stream, pages[-1].cursor))] == [fresh]
+
+
 def test_a_call_logged_on_a_crm_sync_ticket_re_emits_its_submission(
     connector: HubSpotConnector, portal: Portal, stream: Stream, hubspot: Any
 ) -> None:

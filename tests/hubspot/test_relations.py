@@ -26,7 +26,9 @@ def test_the_settings_import_each_other_whichever_loads_first(first: str) -> Non
 
 
 def settings(relations: dict[str, Any], fields: list[str]) -> HubSpotStreamSettings:
-    return HubSpotStreamSettings.model_validate({"object": "tickets", "fields": fields, "relations": relations})
+    return HubSpotStreamSettings.model_validate(
+        {"object": "tickets", "fields": fields, "relations": relations}
+    )
 
 
 @pytest.mark.parametrize(
@@ -34,11 +36,17 @@ def settings(relations: dict[str, Any], fields: list[str]) -> HubSpotStreamSetti
     [
         ({"contact": {"object": "contacts", "count": "calls"}}, "exactly one of: object"),
         ({"owner": {"owner": "hubspot_owner_id", "via": "x"}}, "an owner relation does not take via"),
-        ({"company": {"object": "companies", "from": "contakt"}}, "company: contakt is not an object relation"),
+        (
+            {"company": {"object": "companies", "from": "contakt"}},
+            "company: contakt is not an object relation",
+        ),
         ({"owner": {"owner": "owner"}, "owner.calls": {"count": "calls"}}, "owner is not an object relation"),
         ({"analyst": {"owner": "company.cs_business_analyst"}}, "company is not an object relation"),
         (
-            {"contact": {"object": "contacts"}, "contact.company": {"object": "companies", "from": "contact"}},
+            {
+                "contact": {"object": "contacts"},
+                "contact.company": {"object": "companies", "from": "contact"},
+            },
             "a nested relation is reached from its parent contact; drop from",
         ),
         (
@@ -67,7 +75,9 @@ def test_each_level_reads_what_its_fields_and_relations_need(stream: Stream) -> 
         ("analyst", "company", "cs_business_analyst"),
         ("ticket.owner", "ticket", "hubspot_owner_id"),
     ]
-    assert [(c.name, c.source, c.object) for c in shape.counts] == [("ticket.calls_logged", "ticket", "calls")]
+    assert [(c.name, c.source, c.object) for c in shape.counts] == [
+        ("ticket.calls_logged", "ticket", "calls")
+    ]
     # Delivery reaches the same contact, company and ticket, reading only what that takes.
     assert isinstance(stream.settings, HubSpotStreamSettings)
     anchors = Anchors.of(stream.settings)
@@ -115,6 +125,7 @@ def test_a_count_reached_through_a_chain_re_polls_its_records(
     assert first[made[0]]["company"] == {"id": company, "name": first[made[0]]["company"]["name"], "notes": 0}
     assert first[made[1]]["company"] is None
     hubspot.create("notes", {"hs_timestamp": "2026-03-02T10:00:00Z"}, [("companies", company)])
-    cursor = {**pages[-1].cursor, "modified": "2030-01-01T00:00:00.000Z"}  # the tickets are unchanged
+    # The tickets are unchanged (and not re-read: the cursor says so); the note must re-emit one.
+    cursor = {**pages[-1].cursor, "modified": "2030-01-01T00:00:00.000Z", "polled": None}
     [again] = all_records(connector.poll(tickets, cursor))
     assert again["id"] == made[0] and again["company"]["notes"] == 1

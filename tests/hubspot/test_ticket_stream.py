@@ -67,7 +67,9 @@ def ruleset(sandbox_server: SandboxHandle, monkeypatch: pytest.MonkeyPatch, tmp_
     for name, value in sandbox_server.client_env().items():
         monkeypatch.setenv(name, value)
     (tmp_path / "templates").mkdir()
-    (tmp_path / "templates" / "urgent_ticket.txt").write_text("{{ record.subject }} for {{ record.contact.email }}")
+    (tmp_path / "templates" / "urgent_ticket.txt").write_text(
+        "{{ record.subject }} for {{ record.contact.email }}"
+    )
     (tmp_path / "config.yaml").write_text(textwrap.dedent(CONFIG))
     return load_config(tmp_path / "config.yaml")  # the compiler's checks and the adapter's
 
@@ -119,9 +121,9 @@ def test_a_ticket_stream_needs_only_configuration(
     assert task["properties"]["hubspot_owner_id"] == owner["id"]
     assert TASK_TO_TICKET in associated(hubspot, "tasks", task["id"], "tickets")[called]
     assert TASK_TO_CONTACT in associated(hubspot, "tasks", task["id"], "contacts")[contact]
-    assert list(associated(hubspot, "tasks", tasks["Call the customer about Login loop"]["id"], "tickets")) == [
-        silent
-    ]
+    assert list(
+        associated(hubspot, "tasks", tasks["Call the customer about Login loop"]["id"], "tickets")
+    ) == [silent]
 
     hubspot.create("calls", {"hs_timestamp": "2026-03-02T10:00:00Z"}, [("tickets", called)])
     clock.advance(hours=9)

@@ -1,11 +1,14 @@
 """Polling a stream's object, and re-emitting records whose counts changed.
 
-Cursor (JSON): ``{"modified": ISO, TYPE: ISO, ...}``. ``modified`` is the newest modification time
-emitted; each poll searches from ``modified - overlap`` (the search index lags), so records near the
-cursor are emitted again, which the engine absorbs (an unchanged snapshot changes nothing). Pages are in
-ascending modification order, so a crash between pages resumes from the last committed page. Each type
-a count counts (``calls``) has its own entry, scanned the same way: a call logged on a ticket re-emits
-the records whose ``ticket.calls_logged`` includes it (see :mod:`.recount`).
+Cursor (JSON): ``{"modified": ISO, TYPE: ISO, ..., "polled": ISO}``. ``modified`` is the newest
+modification time emitted; ``polled`` the time the last finished poll started. The search index lags
+behind writes, so a poll searches from ``overlap`` before the last finished poll started (records
+indexed late carry an older time), or, when a poll was cut short, from ``overlap`` before the newest
+record it emitted. Either way an idle poll after a burst reads the overlap window only, never the
+burst again; records read twice are absorbed by the engine (an unchanged snapshot changes nothing).
+Pages are in ascending modification order, so a crash between pages resumes from the last committed
+page. Each type a count counts (``calls``) has its own entry, scanned the same way: a call logged on a
+ticket re-emits the records whose ``ticket.calls_logged`` includes it (see :mod:`.recount`).
 """
 
 from __future__ import annotations
@@ -40,18 +43,28 @@ class Cursor:
 
     modified: datetime | None = None
     counted: dict[str, datetime] = field(default_factory=dict)
+    polled: datetime | None = None  # when the last finished poll started
 
     @classmethod
     def load(cls, raw: Any, counted: Sequence[str]) -> Cursor:
         if not isinstance(raw, dict):
             return cls()
         modified = instant(raw["modified"]) if raw.get("modified") else None
-        return cls(modified, {name: instant(raw[name]) for name in counted if raw.get(name)})
+        polled = instant(raw["polled"]) if raw.get("polled") else None
+        return cls(modified, {name: instant(raw[name]) for name in counted if raw.get(name)}, polled)
 
     def dump(self) -> dict[str, str | None]:
-        return {"modified": iso(self.modified) if self.modified else None} | {
-            name: iso(moment) for name, moment in self.counted.items()
-        }
+        return (
+            {"modified": iso(self.modified) if self.modified else None}
+            | {name: iso(moment) for name, moment in self.counted.items()}
+            | ({"polled": iso(self.polled)} if self.polled else {})
+        )
+
+    def start(self, newest: datetime | None, overlap: timedelta) -> datetime | None:
+        """Where a scan resumes: ``overlap`` before the last finished poll began, else before ``newest``."""
+        if self.polled is not None:
+            return self.polled - overlap
+        return newest - overlap if newest is not None else None
 
 
 class Poller:
@@ -78,20 +91,25 @@ class Poller:
         shape, conditions = RecordShape.of(stream), parse_where(stream.where)
         counted = list(dict.fromkeys(count.object for count in shape.counts))
         cursor = Cursor.load(raw_cursor, counted)
+        started = self.now()
         for name in counted:
             # Counts are read with every record, so only changes after the first poll need re-emitting.
-            cursor.counted.setdefault(name, self.now())
-        since = cursor.modified - self.overlap if cursor.modified else (stream.since or EPOCH)
+            cursor.counted.setdefault(name, started)
+        since = cursor.start(cursor.modified, self.overlap) or stream.since or EPOCH
+        resumed = {name: cursor.start(cursor.counted[name], self.overlap) for name in counted}
+        cursor.polled = None  # until this poll finishes, a crash resumes from the last page's records
         filters = [c.search_filter() for c in conditions]
         for batch in self._scan(shape.object, since, filters, shape.properties):
             cursor.modified = _later(cursor.modified, instant(batch[-1]["properties"][shape.modified]))
             yield Page(records=self.enricher.records(batch, shape), cursor=cursor.dump())
         for name in counted:
-            for batch in self._scan(name, cursor.counted[name] - self.overlap, [], []):
+            for batch in self._scan(name, resumed[name] or started, [], []):
                 latest = instant(batch[-1]["properties"][modified_property(name)])
                 cursor.counted[name] = _later(cursor.counted[name], latest)
                 records = self.recounter.records(shape, name, [c["id"] for c in batch], conditions)
                 yield Page(records=records, cursor=cursor.dump())
+        cursor.polled = started  # finished: the next poll starts an overlap before this one began
+        yield Page(cursor=cursor.dump())
 
     def reread(self, stream: Stream, ids: Sequence[str]) -> Page:
         """The current version of these records, enriched, in batch reads; gone ones are deleted."""
