@@ -22,6 +22,15 @@ def calls(org: Org, fragment: str) -> int:
     return len([r for r in org.sandbox.requests() if fragment in r["path"]])
 
 
+def _one_sli_and_fault(org: Org, path: str, status: int, times: int = 1, **fault: object) -> None:
+    """One new SLI (seven alerts, a post, two tasks owed) and a fault on the calls to ``path``."""
+    people, refs = seed_people(org.sf)
+    insert_sli(org.sf, refs, T0, people.submitter)
+    org.sandbox.add_fault(
+        {"crm": "salesforce", "path_regex": path, "status": status, "times": times, **fault}
+    )
+
+
 def test_an_expired_session_is_renewed_once_and_the_call_replayed(org: Org) -> None:
     people, refs = seed_people(org.sf)
     insert_sli(org.sf, refs, T0, people.submitter)
@@ -34,11 +43,7 @@ def test_an_expired_session_is_renewed_once_and_the_call_replayed(org: Org) -> N
 
 
 def test_a_session_rejected_again_after_renewal_fails_cleanly_without_recursion(org: Org) -> None:
-    people, refs = seed_people(org.sf)
-    insert_sli(org.sf, refs, T0, people.submitter)
-    org.sandbox.add_fault(
-        {"crm": "salesforce", "path_regex": "/limits", "status": 401, "times": 5, "body": INVALID_SESSION}
-    )
+    _one_sli_and_fault(org, "/limits", 401, 5, body=INVALID_SESSION)
     report = org.engine.run_cycle()
     assert not report.ok and "freshly issued session" in report.errors[0]
     assert calls(org, "/services/oauth2/token") == 2  # the first login, and one renewal: no loop
@@ -93,16 +98,12 @@ def test_a_budget_spent_mid_batch_keeps_what_went_out_and_never_resends_it(org: 
 
 
 def test_request_limit_exceeded_defers_delivery_without_losing_actions(org: Org) -> None:
-    people, refs = seed_people(org.sf)
-    insert_sli(org.sf, refs, T0, people.submitter)
-    org.sandbox.add_fault(
-        {
-            "crm": "salesforce",
-            "path_regex": "emailSimple",
-            "status": 403,
-            "times": 1,
-            "body": [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}],
-        }
+    _one_sli_and_fault(
+        org,
+        "emailSimple",
+        403,
+        1,
+        body=[{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}],
     )
     report = org.engine.run_cycle()
     assert report.delivery.counts["deferred"] >= 7
@@ -113,11 +114,7 @@ def test_request_limit_exceeded_defers_delivery_without_losing_actions(org: Org)
 
 
 def test_a_503_on_the_task_upsert_is_repeated_in_the_call_without_duplicates(org: Org) -> None:
-    people, refs = seed_people(org.sf)
-    insert_sli(org.sf, refs, T0, people.submitter)
-    org.sandbox.add_fault(
-        {"crm": "salesforce", "path_regex": "composite/sobjects/Task", "status": 503, "times": 1}
-    )
+    _one_sli_and_fault(org, "composite/sobjects/Task", 503, 1)
     first = org.engine.run_cycle()
     assert first.delivery.counts == {"delivered": 10}  # an upsert on its external id may be repeated
     assert org.sleeps == [1.0]
@@ -125,11 +122,7 @@ def test_a_503_on_the_task_upsert_is_repeated_in_the_call_without_duplicates(org
 
 
 def test_a_503_on_a_post_is_never_repeated_blind_and_the_retry_finds_nothing_to_skip(org: Org) -> None:
-    people, refs = seed_people(org.sf)
-    insert_sli(org.sf, refs, T0, people.submitter)
-    org.sandbox.add_fault(
-        {"crm": "salesforce", "path_regex": "composite/sobjects$", "status": 503, "times": 1}
-    )
+    _one_sli_and_fault(org, "composite/sobjects$", 503, 1)
     first = org.engine.run_cycle()
     assert first.delivery.counts == {"delivered": 9, "retrying": 1}  # the FeedItem create: outcome unknown
     org.clock.advance(minutes=5)
@@ -139,17 +132,7 @@ def test_a_503_on_a_post_is_never_repeated_blind_and_the_retry_finds_nothing_to_
 
 def test_a_429_on_emails_waits_as_asked_and_loses_nothing(org: Org) -> None:
     """A refused call did nothing, so even an email send is repeated, after the wait asked for."""
-    people, refs = seed_people(org.sf)
-    insert_sli(org.sf, refs, T0, people.submitter)
-    org.sandbox.add_fault(
-        {
-            "crm": "salesforce",
-            "path_regex": "emailSimple",
-            "status": 429,
-            "times": 2,
-            "headers": {"Retry-After": "7"},
-        }
-    )
+    _one_sli_and_fault(org, "emailSimple", 429, 2, headers={"Retry-After": "7"})
     report = org.engine.run_cycle()
     assert report.delivery.counts == {"delivered": 10}
     assert org.sleeps == [7.0, 7.0]
@@ -157,17 +140,7 @@ def test_a_429_on_emails_waits_as_asked_and_loses_nothing(org: Org) -> None:
 
 
 def test_a_429_asking_for_an_hour_defers_instead_of_blocking_the_cycle(org: Org) -> None:
-    people, refs = seed_people(org.sf)
-    insert_sli(org.sf, refs, T0, people.submitter)
-    org.sandbox.add_fault(
-        {
-            "crm": "salesforce",
-            "path_regex": "emailSimple",
-            "status": 429,
-            "times": 1,
-            "headers": {"Retry-After": "3600"},
-        }
-    )
+    _one_sli_and_fault(org, "emailSimple", 429, 1, headers={"Retry-After": "3600"})
     report = org.engine.run_cycle()
     assert report.delivery.counts == {"deferred": 10} and org.sleeps == []  # the org said: not now
     with org.store.transaction() as tx:
@@ -177,12 +150,8 @@ def test_a_429_asking_for_an_hour_defers_instead_of_blocking_the_cycle(org: Org)
 
 
 def test_an_unknown_4xx_is_retried_a_few_times_then_dead(org: Org) -> None:
-    people, refs = seed_people(org.sf)
-    insert_sli(org.sf, refs, T0, people.submitter)
     teapot = [{"message": "I'm a teapot", "errorCode": "TEAPOT"}]
-    org.sandbox.add_fault(
-        {"crm": "salesforce", "path_regex": "emailSimple", "status": 418, "times": 100, "body": teapot}
-    )
+    _one_sli_and_fault(org, "emailSimple", 418, 100, body=teapot)
     counts = []
     for _ in range(4):
         counts.append(org.engine.run_cycle().delivery.counts.get("dead", 0))
@@ -194,18 +163,8 @@ def test_an_unknown_4xx_is_retried_a_few_times_then_dead(org: Org) -> None:
 
 
 def test_a_request_salesforce_rejects_as_invalid_is_dead_at_once(org: Org) -> None:
-    people, refs = seed_people(org.sf)
-    insert_sli(org.sf, refs, T0, people.submitter)
     invalid = [{"message": "Subject: bad value", "errorCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION"}]
-    org.sandbox.add_fault(
-        {
-            "crm": "salesforce",
-            "path_regex": "composite/sobjects/Task",
-            "status": 400,
-            "times": 1,
-            "body": invalid,
-        }
-    )
+    _one_sli_and_fault(org, "composite/sobjects/Task", 400, 1, body=invalid)
     report = org.engine.run_cycle()
     assert report.delivery.counts == {"delivered": 8, "dead": 2}
 
