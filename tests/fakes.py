@@ -29,6 +29,7 @@ class FakeCRM:
     fail_next: list[DeliveryResult | Exception] = field(default_factory=list)
     poll_error: Exception | None = None
     budget_left: int | None = None
+    lose_answers: int = 0  # deliveries whose writes happen but whose results never come back
     team_members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     # -- seeding -----------------------------------------------------------------------------------
@@ -96,6 +97,9 @@ class FakeCRM:
                 continue
             self.writes[action.external_id] = {"kind": action.kind, **action.payload.dump()}  # upsert: never twice
             results.append(DeliveryResult.delivered(action.key, f"crm-{len(self.writes)}"))
+        if self.lose_answers:
+            self.lose_answers -= 1
+            raise TransportDown("the connection dropped before the answer came")
         return results
 
     def teams(self) -> dict[str, list[dict[str, Any]]]:
