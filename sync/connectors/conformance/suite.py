@@ -95,7 +95,9 @@ class ConnectorConformance:
             resumed = set(ids(driver, poll(driver, page.cursor)))
             assert later <= resumed, f"resuming after page {index + 1} lost {sorted(later - resumed)}"
 
-    def test_polling_again_from_the_last_cursor_brings_no_new_version(self, driver: ConformanceDriver) -> None:
+    def test_polling_again_from_the_last_cursor_brings_no_new_version(
+        self, driver: ConformanceDriver
+    ) -> None:
         create(driver, 3)
         pages = poll(driver, None)
         seen = snapshots(driver, pages)
@@ -169,9 +171,18 @@ class ConnectorConformance:
         except ConnectorError:
             pass  # delivery records the batch as failed, to be retried
         else:
-            assert first.status != "failed" or first.retryable, f"a write that happened is dead: {first.error}"
+            assert first.status != "failed" or first.retryable, (
+                f"a write that happened is dead: {first.error}"
+            )
         assert len(driver.written(action)) == 1, "the CRM did not carry out the write whose answer was lost"
         check_delivered(deliver(driver, [as_retry(action)]), [action])  # a new adapter, as after a crash
+        check_written_once(driver, [action])
+
+    def test_an_attempt_that_never_reached_the_crm_is_made_on_retry(
+        self, driver: ConformanceDriver, kind: str
+    ) -> None:
+        action = as_retry(owed(driver, kind, driver.create()))  # marked tried, then the worker died
+        check_delivered(deliver(driver, [action]), [action])
         check_written_once(driver, [action])
 
     def test_a_batch_of_every_kind_answers_each_action(self, driver: ConformanceDriver) -> None:

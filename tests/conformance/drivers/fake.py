@@ -38,7 +38,9 @@ class FakeDriver(ConformanceDriver):
 
     spec = SPEC
     page_size = 5
-    unsupported: ClassVar[Mapping[Feature, str]] = {"late_commits": "its cursor is a version counter: nothing commits late"}
+    unsupported: ClassVar[Mapping[Feature, str]] = {
+        "late_commits": "its cursor is a version counter: nothing commits late"
+    }
 
     def __init__(self) -> None:
         self.crm = FakeCRM(name="fake", page_size=self.page_size)
