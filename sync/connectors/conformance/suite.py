@@ -87,6 +87,14 @@ class ConnectorConformance:
         assert sorted(ids(driver, pages)) == sorted(made), "each changed record once"
         assert all(page.cursor is not None for page in pages), "every page carries the cursor after it"
 
+    def test_paging_through_changes_made_at_one_instant(self, driver: ConformanceDriver) -> None:
+        made = [driver.create() for _ in range(2 * driver.page_size + 1)]  # a bulk import
+        pages = poll(driver, None)
+        assert sorted(ids(driver, pages)) == sorted(made), "each changed record once"
+        for index, page in enumerate(pages[:-1]):
+            later = set(ids(driver, pages[index + 1 :]))
+            assert later <= set(ids(driver, poll(driver, page.cursor))), f"resuming after page {index + 1}"
+
     def test_a_poll_resumed_after_any_page_loses_nothing(self, driver: ConformanceDriver) -> None:
         create(driver, 2 * driver.page_size + 1)
         pages = poll(driver, None)
@@ -123,6 +131,24 @@ class ConnectorConformance:
         again = snapshots(driver, poll(driver, pages[-1].cursor))
         assert record_id in again, "a record changed after the cursor was not polled"
         assert again[record_id] != before, "the changed record came unchanged"
+
+    def test_a_change_made_while_a_poll_pages_is_not_lost(self, driver: ConformanceDriver) -> None:
+        made = create(driver, 2 * driver.page_size + 1)
+        connector = driver.connector()
+        try:
+            polling = iter(connector.poll(driver.stream(), None))
+            first = next(polling)
+            changed = [ids(driver, [first])[0], made[-1]]  # one already read, one not yet
+            for record_id in changed:
+                driver.update(record_id)
+            driver.advance(1)
+            pages = [first, *polling]
+        finally:
+            connector.close()
+        latest = {**snapshots(driver, pages), **snapshots(driver, poll(driver, pages[-1].cursor))}
+        current = snapshots(driver, poll(driver, None))
+        for record_id in changed:
+            assert latest[record_id] == current[record_id], f"the change to {record_id} was lost"
 
     @needs("late_commits")
     def test_a_late_commit_within_the_overlap_is_read(self, driver: ConformanceDriver) -> None:
