@@ -17,11 +17,11 @@ from rules.model import Stream
 from sandbox.server import SandboxServer
 from sync.connectors import hubspot
 from sync.connectors.base import Connector, OwedAction
-from sync.connectors.conformance import ConformanceDriver, Feature
+from sync.connectors.conformance import Feature
 from sync.connectors.hubspot import HubSpotConnector
 from sync.connectors.hubspot.settings import HubSpotSettings
 from tests.conformance.drivers.config import load_stream
-from tests.conformance.drivers.sandboxed import LostAnswers, sandbox_at_t0
+from tests.conformance.drivers.sandboxed import SandboxedDriver
 
 SUBMISSIONS = "feedback_submissions"
 CONFIG = """
@@ -36,7 +36,6 @@ hubspot:
       where: hs_survey_type = NPS
       fields: [hs_value, hs_survey_type, contact.id, contact.email, ticket.id]
 """
-WRITES = r"/batch/(create|update|upsert|archive)$|/single-email/send$"
 JOB_TITLE = "Head of Listening"
 
 
@@ -44,25 +43,25 @@ def _no_wait(seconds: float) -> None:
     """Pacing waits are skipped: the clock the portal's limits follow moves only by hand."""
 
 
-class HubSpotDriver(ConformanceDriver):
+class HubSpotDriver(SandboxedDriver):
     """NPS feedback submissions of one contact in the emulated portal; tickets, tasks, emails and contact
     updates written."""
 
     spec = hubspot.SPEC
     page_size = 5
+    writes = r"/batch/(create|update|upsert|archive)$|/single-email/send$"
     overlap = timedelta(minutes=10)
     unsupported: ClassVar[Mapping[Feature, str]] = {
         "deletions": "the adapter polls with HubSpot's search, which never returns archived records",
     }
 
     def __init__(self) -> None:
-        self.box, self.clock = sandbox_at_t0()
+        super().__init__()
         self.portal = self.box.hubspot
         limits = self.portal.settings  # the clock stands still: its per-second windows would never pass
         limits.search_rate_per_second = limits.rate_limit_per_10s = 1_000_000
         self._tls = tempfile.TemporaryDirectory()
         self.server = SandboxServer(self.box, tls_dir=self._tls.name).start()
-        self.lost = LostAnswers(self.box, WRITES)
         text = CONFIG.format(
             url=self.server.url, token=self.box.credentials().hubspot_access_token, ca=self.server.ca_bundle
         )
@@ -96,14 +95,8 @@ class HubSpotDriver(ConformanceDriver):
             record = state.record(otype, record_id)
             state.store.update(otype, record, {"hs_content": f"Edited {next(self._numbers)}"}, state.now())
 
-    def advance(self, seconds: float) -> None:
-        self.clock.advance(seconds=seconds)
-
     def exhaust_budget(self) -> None:
         self.portal.settings.daily_limit = 0
-
-    def lose_next_answer(self) -> None:
-        self.lost.lose_next()
 
     def prepare(self, kind: str, payload: Payload) -> Payload:
         if isinstance(payload, UpdatePayload):  # submissions are read-only: their contact is updated
@@ -147,7 +140,7 @@ class HubSpotDriver(ConformanceDriver):
     def close(self) -> None:
         self.server.stop()
         self._tls.cleanup()
-        self.box.close()
+        super().close()
 
     def _objects(self, object_type: str) -> list[dict[str, Any]]:
         return list(self.portal.objects(object_type))

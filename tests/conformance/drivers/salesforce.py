@@ -17,9 +17,8 @@ from rules.model import Stream
 from sandbox.mount import mount
 from sync.connectors import salesforce
 from sync.connectors.base import Connector, OwedAction
-from sync.connectors.conformance import ConformanceDriver
 from tests.conformance.drivers.config import load_stream
-from tests.conformance.drivers.sandboxed import LostAnswers, sandbox_at_t0
+from tests.conformance.drivers.sandboxed import SandboxedDriver
 
 BASE_URL = "https://conformance.sandbox.test"
 SLI = "Service_Level_Intervention__c"
@@ -35,23 +34,22 @@ salesforce:
       object: Service_Level_Intervention__c
       fields: [Name, Client_Status__c]
 """
-WRITES = r"^/services/data/v[\d.]+/(composite/sobjects|actions/standard/|sobjects/)"
 
 
-class SalesforceDriver(ConformanceDriver):
+class SalesforceDriver(SandboxedDriver):
     """Service Level Interventions in the emulated org; Tasks, FeedItems, emails and updates written."""
 
     spec = salesforce.SPEC
     page_size = 200  # the smallest query batch Salesforce allows
+    writes = r"^/services/data/v[\d.]+/(composite/sobjects|actions/standard/|sobjects/)"
     overlap = timedelta(minutes=10)
 
     def __init__(self) -> None:
-        self.box, self.clock = sandbox_at_t0()
+        super().__init__()
         self.org = self.box.salesforce
         self._stack = ExitStack()
         mock = self._stack.enter_context(responses.RequestsMock(assert_all_requests_are_fired=False))
         mount(self.box, mock, BASE_URL)
-        self.lost = LostAnswers(self.box, WRITES)
         credentials = self.box.credentials()
         text = CONFIG.format(
             url=BASE_URL,
@@ -83,14 +81,8 @@ class SalesforceDriver(ConformanceDriver):
     def delete(self, record_id: str) -> None:
         self._api("DELETE", f"sobjects/{SLI}/{record_id}")
 
-    def advance(self, seconds: float) -> None:
-        self.clock.advance(seconds=seconds)
-
     def exhaust_budget(self) -> None:
         self.org.settings.daily_api_budget = 0
-
-    def lose_next_answer(self) -> None:
-        self.lost.lose_next()
 
     def prepare(self, kind: str, payload: Payload) -> Payload:
         if isinstance(payload, UpdatePayload):
@@ -119,7 +111,7 @@ class SalesforceDriver(ConformanceDriver):
 
     def close(self) -> None:
         self._stack.close()
-        self.box.close()
+        super().close()
 
     def _api(self, method: str, path: str, body: dict[str, Any] | None = None) -> None:
         """A call to the org's REST API, as another user of the org would make it."""

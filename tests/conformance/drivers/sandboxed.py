@@ -1,20 +1,17 @@
-"""What the sandboxed drivers share: a hand-moved clock and answers lost after the write is done."""
+"""What the sandboxed drivers share: a fresh sandbox on a hand-moved clock, and answers lost after the
+write is done."""
 
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 from sandbox.app import DropConnection, Sandbox
 from sandbox.core import SandboxRequest, SandboxResponse
+from sync.connectors.conformance import ConformanceDriver
 from tests.support import T0, Clock
 
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-def sandbox_at_t0() -> tuple[Sandbox, Clock]:
-    """A fresh sandbox on a clock that starts at ``T0`` and moves only by hand."""
-    clock = Clock(T0)
-    return Sandbox(clock=clock), clock
 
 
 class LostAnswers:
@@ -36,3 +33,24 @@ class LostAnswers:
             self.pending -= 1
             return DropConnection()
         return response
+
+
+class SandboxedDriver(ConformanceDriver):
+    """A driver on its own sandbox, whose clock starts at ``T0`` and moves only by hand; ``writes`` is
+    a regex of the paths the CRM writes on (whose answer ``lose_next_answer`` loses)."""
+
+    writes: ClassVar[str]
+
+    def __init__(self) -> None:
+        self.clock = Clock(T0)
+        self.box = Sandbox(clock=self.clock)
+        self.lost = LostAnswers(self.box, self.writes)
+
+    def advance(self, seconds: float) -> None:
+        self.clock.advance(seconds=seconds)
+
+    def lose_next_answer(self) -> None:
+        self.lost.lose_next()
+
+    def close(self) -> None:
+        self.box.close()
