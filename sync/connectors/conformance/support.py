@@ -77,6 +77,14 @@ def deleted(pages: Iterable[Page]) -> list[str]:
     return [str(record_id) for page in pages for record_id in page.deleted_ids]
 
 
+def check_resumable(driver: ConformanceDriver, pages: Sequence[Page]) -> None:
+    """A poll resumed from any page's cursor (a crash after that page) brings every later record."""
+    for index, page in enumerate(pages[:-1]):
+        later = set(ids(driver, pages[index + 1 :]))
+        resumed = set(ids(driver, poll(driver, page.cursor)))
+        assert later <= resumed, f"resuming after page {index + 1} lost {sorted(later - resumed)}"
+
+
 def check_delivered(results: Sequence[DeliveryResult], actions: Sequence[OwedAction]) -> None:
     """One result per action, each delivered."""
     assert sorted(r.key for r in results) == sorted(a.key for a in actions), "one result per action"
