@@ -30,6 +30,7 @@ class FakeCRM:
     poll_error: Exception | None = None
     reread_error: Exception | None = None
     budget_left: int | None = None
+    lose_answers: int = 0  # deliveries whose writes happen but whose results never come back
     team_members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     # -- seeding -----------------------------------------------------------------------------------
@@ -110,6 +111,9 @@ class FakeCRM:
                 **action.payload.dump(),
             }  # upsert: never twice
             results.append(DeliveryResult.delivered(action.key, f"crm-{len(self.writes)}"))
+        if self.lose_answers:
+            self.lose_answers -= 1
+            raise TransportDown("the connection dropped before the answer came")
         return results
 
     def teams(self) -> dict[str, list[dict[str, Any]]]:

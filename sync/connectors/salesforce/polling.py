@@ -33,9 +33,14 @@ def soql_string(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def selected_fields(stream: Stream) -> list[str]:
+    """What every query of a stream selects: a record reads the same whether polled or re-read."""
+    return list(dict.fromkeys(["Id", "SystemModstamp", "IsDeleted", *stream.fields]))
+
+
 def build_query(stream: Stream, after: tuple[datetime, str], upper: datetime) -> str:
     """The SOQL for one window: rows after the keyset position ``after``, up to ``upper``."""
-    fields = list(dict.fromkeys(["Id", "SystemModstamp", "IsDeleted", *stream.fields]))
+    fields = selected_fields(stream)
     ts, last_id = after
     if last_id:
         position = (
@@ -119,7 +124,7 @@ REREAD_BATCH = 200
 def reread_records(client: SalesforceClient, stream: Stream, ids: Sequence[str]) -> Page:
     """The current version of these records, with every relationship path, one query per 200 ids
     (``queryAll``: a record in the recycle bin, or gone for good, comes back among ``deleted_ids``)."""
-    fields = list(dict.fromkeys(["Id", "IsDeleted", *stream.fields]))
+    fields = selected_fields(stream)
     live: list[dict[str, Any]] = []
     deleted: list[str] = []
     for chunk in chunks(sorted(set(ids)), REREAD_BATCH):

@@ -1,0 +1,1 @@
+"""Conformance drivers: one module per adapter (see :class:`sync.connectors.conformance.ConformanceDriver`)."""
