@@ -233,6 +233,7 @@ class Engine:
             outcomes = tx.outcomes.for_records(keys)
             rejected = tx.rejections.for_records(keys)
             directory = self._directory(stream.crm, tx)
+            owed: list[PlannedAction] = []  # added to the ledger once for the page
             for key, record in by_key.items():
                 row = rows.get(key)
                 record_id = str(record[stream.id_field])
@@ -251,8 +252,10 @@ class Engine:
                     continue
                 if key in rejected:
                     tx.rejections.clear(rejected[key])
-                report.add_planned(tx.apply(row, outcomes[key], evaluation, now, self.wall_clock()))
+                tx.apply(row, outcomes[key], evaluation, now)
+                owed.extend(evaluation.actions)
                 report.decisions.update(d.outcome.state for d in evaluation.decisions)
+            report.add_planned(tx.ledger.add(owed, self.wall_clock()))
             deleted = [record_key(stream.name, rid) for rid in page.deleted_ids]
             report.deleted[stream.name] += tx.mark_deleted(deleted, now)
             if polled:

@@ -17,7 +17,6 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from rules.evaluate import Evaluation
-from rules.planner import PlannedAction
 from sync.store.cursors import Cursors
 from sync.store.database import migrate
 from sync.store.ledger import Ledger
@@ -96,15 +95,13 @@ class Transaction:
         outcomes: Outcomes,
         evaluation: Evaluation,
         now: datetime,
-        recorded_at: datetime,
-    ) -> list[PlannedAction]:
-        """Record an evaluation's decisions and notices (at the rules' time ``now``) and its actions (owed
-        from the wall-clock time ``recorded_at``); returns the actions newly owed."""
+    ) -> None:
+        """Record an evaluation's decisions and notices (at the rules' time ``now``); its actions are
+        added to the ledger by the caller, a page at a time (:meth:`Ledger.add`)."""
         self.outcomes.decide(row.key, outcomes, evaluation.decisions)
         self.notices.add(row.key, evaluation.notices, now)
         row.next_due = evaluation.next_due
         self.records.save(row)
-        return self.ledger.add(evaluation.actions, recorded_at)
 
     def mark_deleted(self, keys: Sequence[str], now: datetime) -> int:
         """Records deleted in the CRM: their pending timers and undelivered actions are cancelled."""

@@ -378,3 +378,25 @@ def test_due_timers_wait_when_their_records_cannot_be_read_again(h: Harness) -> 
     h.crm.reread_error = None
     h.clock.advance(minutes=5)
     assert len([a for a in h.cycle().planned if a.rule_id == "reminder"]) == 1
+
+
+def test_a_page_of_new_records_costs_a_handful_of_statements(h: Harness) -> None:
+    """Snapshots, outcomes and owed actions of a page are written in batches, not per record."""
+    import sqlalchemy as sa
+
+    for n in range(1, 101):
+        h.crm.put(STREAM, sli(n))
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    sa.event.listen(h.store.database, "before_cursor_execute", count)
+    report = h.cycle(deliver=False)
+    sa.event.remove(h.store.database, "before_cursor_execute", count)
+    assert report.polled[STREAM] == 100 and report.planned_count == 200
+    per_cycle = ("runs", "applied_rules")
+    cycle = [
+        s for s in statements if not any(t in s for t in per_cycle) and not s.startswith(("BEGIN", "COMMIT"))
+    ]
+    assert len(cycle) <= 15, "\n".join(s.split("\n")[0][:80] for s in cycle)
