@@ -3,7 +3,7 @@ record fields it reads, the occurrence key, and the timer's anchor and due time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from notifications.records import lookup
@@ -26,18 +26,20 @@ def rule_values(rule: Rule, record: Mapping[str, Any], context: Mapping[str, Any
 
 def condition(expression: Expression, context: Mapping[str, Any]) -> dict[str, Any]:
     """A condition's result (or its error) and the values of the fields it reads."""
-    found: dict[str, Any] = {"source": expression.source, "reads": reads(expression, context)}
-    try:
-        found["value"] = expression.test(context)
-    except ExpressionError as exc:
-        found["value"], found["error"] = None, str(exc)
-    return found
+    return _evaluated(expression, context, expression.test)
 
 
 def text(template: Text, context: Mapping[str, Any]) -> dict[str, Any]:
-    found: dict[str, Any] = {"source": template.source, "reads": reads(template, context)}
+    """A text's rendering (or its error) and the values of the fields it reads."""
+    return _evaluated(template, context, lambda ctx: template.render(ctx).strip())
+
+
+def _evaluated(
+    compiled: Compiled, context: Mapping[str, Any], run: Callable[[Mapping[str, Any]], Any]
+) -> dict[str, Any]:
+    found: dict[str, Any] = {"source": compiled.source, "reads": reads(compiled, context)}
     try:
-        found["value"] = template.render(context).strip()
+        found["value"] = run(context)
     except ExpressionError as exc:
         found["value"], found["error"] = None, str(exc)
     return found

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 import requests
-import sqlalchemy as sa
 
 from sandbox.demo_data import DemoSummary
 from tests.e2e import test_served_sandbox as served_sandbox
 from tests.e2e.test_served_sandbox import ROOT, crm_sync
+from tests.engine.test_plan import row_counts
 
 pytestmark = pytest.mark.e2e
 served = served_sandbox.served  # the same fixture: the sandbox serving the demo data, and its env
@@ -43,15 +43,6 @@ def edit_sli(env: dict[str, str], record_id: str, **fields: str) -> None:
     assert response.status_code == 204, response.text
 
 
-def row_counts(env: dict[str, str]) -> dict[str, int]:
-    engine = sa.create_engine(env["CRM_SYNC_DATABASE_URL"])
-    with engine.connect() as connection:
-        tables = sa.inspect(connection).get_table_names()
-        found = {t: connection.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in tables}
-    engine.dispose()
-    return found
-
-
 def test_explain_and_plan_over_the_served_sandbox(
     served: tuple[dict[str, str], DemoSummary], tmp_path: Path
 ) -> None:
@@ -61,7 +52,7 @@ def test_explain_and_plan_over_the_served_sandbox(
     edit_sli(env, new_sli, Intervention_Plan__c="Replace the caregiver; call the client on Friday")
     second = crm_sync("run", "--once", env=env)
     assert second.returncode == 0, second.stdout + second.stderr
-    before = row_counts(env)
+    before = row_counts(env["CRM_SYNC_DATABASE_URL"])
 
     # Why did the 24-hour reminder not go out? The plan was filled in: the timeline and the values say so.
     explained = crm_sync("explain", f"salesforce.sli:{new_sli}", env=env)
@@ -124,4 +115,4 @@ def test_explain_and_plan_over_the_served_sandbox(
         bad = crm_sync(*args, env=env)
         assert bad.returncode == 2 and message in bad.stderr, (args, bad.stdout, bad.stderr)
 
-    assert row_counts(env) == before  # explain and plan wrote nothing
+    assert row_counts(env["CRM_SYNC_DATABASE_URL"]) == before  # explain and plan wrote nothing

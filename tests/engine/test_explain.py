@@ -27,6 +27,12 @@ RULES_AND_RED = (
     when: "record.Client_Status__c == 'Red'"
     actions:
       - notify: {to: [owner], subject: "Red: {{ record.Name }}", template: alert}
+  - id: still-orange
+    source: salesforce.sli
+    after: {field: CreatedDate, delay: 48h}
+    when: "record.Client_Status__c == 'Orange'"
+    actions:
+      - notify: {to: [owner], subject: "Still orange: {{ record.Name }}", template: alert}
 """
 )
 INACTIVE_DIRECTOR = {
@@ -111,20 +117,34 @@ def test_failing_actions_and_skipped_recipients_say_why(h: Harness) -> None:
     assert "skipped director: inactive user rd@example.com" in text
 
 
-def test_an_armed_timer_then_a_lapse_and_a_deletion(h: Harness) -> None:
+def test_an_armed_timer_that_lapses_then_a_deletion(h: Harness) -> None:
     h.crm.put(STREAM, sli())
     h.cycle()
-    reminder = by_rule(explain(h, sli()["Id"]))["reminder"]
+    orange = by_rule(explain(h, sli()["Id"]))["still-orange"]
     assert (
-        reminder["state"] == "armed"
-        and reminder["outcomes"][0]["due_at"] == (T0 + timedelta(hours=24)).isoformat()
+        orange["state"] == "armed"
+        and orange["outcomes"][0]["due_at"] == (T0 + timedelta(hours=48)).isoformat()
+    )
+    h.clock.advance(hours=10)
+    h.crm.update(STREAM, sli()["Id"], Client_Status__c="Green")
+    h.cycle()
+    h.clock.advance(hours=40)
+    h.cycle()
+    report = explain(h, sli()["Id"])
+    orange = by_rule(report)["still-orange"]
+    assert orange["state"] == "lapsed" and orange["values"]["when"]["reads"] == {
+        "record.Client_Status__c": "Green"
+    }
+    assert (
+        "still-orange: lapsed 2026-03-04 11:00 UTC: when was false at the due time 2026-03-04 09:00 UTC"
+        in (format_explain(report, h.ruleset.timezone))
     )
     h.crm.delete(STREAM, sli()["Id"])
     h.clock.advance(hours=1)
     h.cycle()
     report = explain(h, sli()["Id"])
     assert report["deleted_at"] is not None and report["timeline"][-1]["kind"] == "deleted"
-    assert by_rule(report)["reminder"]["reason"] == "record deleted in the CRM"
+    assert [e["kind"] for e in report["timeline"]] == ["first_seen", "changed", "deleted"]
 
 
 def test_rules_no_longer_configured_keep_their_history(
