@@ -15,7 +15,7 @@ from sync.inspect.common import InspectError
 from sync.inspect.compare import compare_configs, format_compare
 from sync.inspect.explain import explain_record, parse_target
 from sync.inspect.explain_text import format_explain
-from sync.inspect.plan import due_plan, format_plan
+from sync.inspect.plan import MAX_DAYS, due_plan, format_plan
 from sync.store.transaction import Transaction
 from sync.wiring import open_store
 
@@ -29,8 +29,8 @@ def explain(ruleset: RuleSet, target: str, now: datetime, as_json: bool) -> str:
 
 def plan(ruleset: RuleSet, days: int, compare: Path | None, now: datetime, as_json: bool) -> str:
     """``crm-sync plan [--days N] [--compare OTHER.yaml]``; raises :class:`InspectError` on bad input."""
-    if days < 0:
-        raise InspectError(f"--days {days}: give a number of days, 0 or more")
+    if not 0 <= days <= MAX_DAYS:
+        raise InspectError(f"--days {days}: give a number of days from 0 to {MAX_DAYS}")
     if compare is None:
         report = _read(ruleset, lambda tx: due_plan(tx, ruleset, now, days))
         return _json(report) if as_json else format_plan(report, ruleset.timezone)

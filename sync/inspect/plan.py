@@ -11,10 +11,12 @@ from rules.model import RuleSet
 from sync.inspect.common import iso, stamp
 from sync.inspect.explain import title
 from sync.inspect.predict import Prediction, predict
+from sync.store.outcomes import Outcomes
 from sync.store.tables import RuleOutcome, TrackedRecord
 from sync.store.transaction import Transaction
 
 DEFAULT_DAYS = 7
+MAX_DAYS = 3660  # ten years: further is a typo
 
 
 def due_plan(tx: Transaction, ruleset: RuleSet, now: datetime, days: int = DEFAULT_DAYS) -> dict[str, Any]:
@@ -52,7 +54,7 @@ def due_plan(tx: Transaction, ruleset: RuleSet, now: datetime, days: int = DEFAU
 
 
 def _timer(
-    ruleset: RuleSet, timer: RuleOutcome, row: TrackedRecord | None, outcomes: Any, now: datetime
+    ruleset: RuleSet, timer: RuleOutcome, row: TrackedRecord | None, outcomes: Outcomes, now: datetime
 ) -> dict[str, Any]:
     """One armed timer and what it would decide at its due time (or now, when overdue)."""
     assert timer.due_at is not None
@@ -114,7 +116,8 @@ def outcome_lines(then: Mapping[str, Any], at: Any) -> list[str]:
         to = ", ".join(p["name"] or p["email"] for p in then["recipients"]) or "nobody"
         lines = [f"fires: {what}; to {to}"]
     elif state == "armed":
-        lines = [f"re-planned: due {at(then['due_at'])}"]
+        again = " (re-planned: the rule changed)" if then["reason"].startswith("re-planned") else ""
+        lines = [f"armed: due {at(then['due_at'])}{again}"]
     else:
         lines = [f"{_STATES.get(state, state)}: {then['reason']}"]
     for skipped in then["skipped"]:
