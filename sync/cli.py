@@ -20,6 +20,7 @@ from rules.planner import PlannedAction
 from rules.source import ConfigErrors
 from sync.connectors.registry import ConnectorUnavailable, load_config
 from sync.engine import FirstRunRefused
+from sync.inspect.common import InspectError
 from sync.lock import LockHeld
 from sync.status import collect_status, format_status
 from sync.wiring import open_store, open_worker, system_clock
@@ -77,6 +78,22 @@ def _parser() -> argparse.ArgumentParser:
         "--stream", default="hubspot.nps", help="the stream of NPS responses (default hubspot.nps)"
     )
     report.add_argument("--json", action="store_true", help="machine-readable output")
+    now_help = "the time conditions are evaluated at, ISO 8601 (default: now)"
+    explain = sub.add_parser(
+        "explain", parents=[common], help="a record's timeline, rule outcomes and actions, and why"
+    )
+    explain.add_argument("target", metavar="STREAM:RECORD_ID", help="e.g. salesforce.sli:a0X5e000001AbCdEAF")
+    explain.add_argument("--now", help=now_help)
+    explain.add_argument("--json", action="store_true", help="machine-readable output")
+    plan = sub.add_parser(
+        "plan", parents=[common], help="what is due in the next days; what another config would change"
+    )
+    plan.add_argument("--days", type=int, default=7, help="how many days ahead (default 7)")
+    plan.add_argument(
+        "--compare", type=Path, metavar="OTHER.yaml", help="what OTHER.yaml would change against -c's rules"
+    )
+    plan.add_argument("--now", help=now_help)
+    plan.add_argument("--json", action="store_true", help="machine-readable output")
     sandbox = sub.add_parser("sandbox", help="local Salesforce and HubSpot emulators")
     sandbox.add_argument("sandbox_args", nargs=argparse.REMAINDER, help="serve [--host H] [--port P] ...")
     return parser
@@ -198,6 +215,22 @@ def _cmd_report(config: Path, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_inspect(config: Path, args: argparse.Namespace) -> int:
+    """``explain`` and ``plan``: read the store (never written) and the rules; no CRM is called."""
+    from sync.inspect import commands
+
+    ruleset = load_config(config)
+    try:
+        now = _parse_now(args.now, ruleset.timezone) if args.now else system_clock()
+    except ValueError:
+        raise InspectError(f"--now {args.now!r} is not an ISO 8601 date-time") from None
+    if args.command == "explain":
+        print(commands.explain(ruleset, args.target, now, args.json))
+    else:
+        print(commands.plan(ruleset, args.days, args.compare, now, args.json))
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     verbosity = getattr(args, "verbose", 0) or 0
@@ -231,10 +264,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_retry(config, args.dead)
         if args.command == "report":
             return _cmd_report(config, args)
+        if args.command in ("explain", "plan"):
+            return _cmd_inspect(config, args)
     except ConfigErrors as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)
         print(f"{len(exc.errors)} error(s) in {config}", file=sys.stderr)
+        return EXIT_USAGE
+    except InspectError as exc:
+        print(f"crm-sync: {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except ConnectorUnavailable as exc:
         print(f"crm-sync: {exc}", file=sys.stderr)

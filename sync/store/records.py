@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import col, select
 
+from sync.store.changes import change_row
 from sync.store.repository import Repository
 from sync.store.tables import Rejection, TrackedRecord
 
@@ -26,7 +27,9 @@ class Records(Repository):
     def save_snapshot(
         self, stream: str, key: str, record_id: str, snapshot: Any, now: datetime, row: TrackedRecord | None
     ) -> TrackedRecord:
-        """Store the newest snapshot of a record (keeping the one before as ``previous``)."""
+        """Store the newest snapshot of a record (keeping the one before as ``previous``), and log the
+        first sighting or what changed (one row, see :mod:`sync.store.changes`)."""
+        change = change_row(key, now, row.snapshot if row else None, snapshot, first=row is None)
         if row is None:
             row = TrackedRecord(
                 key=key, stream=stream, record_id=record_id, snapshot=snapshot, first_seen=now, last_seen=now
@@ -37,6 +40,8 @@ class Records(Repository):
                 row.snapshot = snapshot
             row.last_seen = now
             row.deleted_at = None
+        if change is not None:
+            self._session.add(change)
         self._session.add(row)
         return row
 

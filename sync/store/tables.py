@@ -63,6 +63,18 @@ class TrackedRecord(SQLModel, table=True):
     next_due: datetime | None = _time(nullable=True, index=True)
 
 
+class RecordChange(SQLModel, table=True):
+    """A sighting of a record that differed from its stored snapshot (or its first sighting), with the
+    changed field paths as ``{path: [old, new]}`` (values truncated); what ``explain`` shows."""
+
+    __tablename__ = "record_changes"
+    id: int | None = Field(default=None, primary_key=True)
+    record_key: str = Field(index=True, max_length=200)
+    seen_at: datetime = _time()
+    kind: str = Field(max_length=16)  # "first_seen" or "changed"
+    changes: Any = _json()
+
+
 class RuleOutcome(SQLModel, table=True):
     """Where one rule stands for one record occurrence: armed (a pending timer), fired, cancelled, lapsed."""
 

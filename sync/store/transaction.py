@@ -1,10 +1,10 @@
 """The store and its transactions.
 
 ``Store.transaction()`` yields a :class:`Transaction`, whose repositories (cursors, records, outcomes,
-ledger, notices, rejections, rotations, runs, status queries) share one database session; everything
-done through it commits together or not at all. That is how a page of records, the outcomes and ledger
-actions it produced, and the cursor that fetched it are written in one transaction. The session itself
-never leaves this package.
+ledger, notices, rejections, rotations, runs, status and inspect queries) share one database session;
+everything done through it commits together or not at all. That is how a page of records, the outcomes
+and ledger actions it produced, and the cursor that fetched it are written in one transaction. The
+session itself never leaves this package.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sqlmodel import Session
 from rules.evaluate import Evaluation
 from sync.store.cursors import Cursors
 from sync.store.database import migrate
+from sync.store.inspect import InspectQueries
 from sync.store.ledger import Ledger
 from sync.store.notices import Notices, Rejections
 from sync.store.outcomes import Outcomes, RuleOutcomes
@@ -88,6 +89,7 @@ class Transaction:
         self.runs = Runs(session)
         self.rule_changes = RuleChanges(session)
         self.status = StatusQueries(session)
+        self.inspect = InspectQueries(session)
 
     def apply(
         self,

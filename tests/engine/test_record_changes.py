@@ -1,0 +1,54 @@
+"""The record change log: one row per first sighting and per sighting that changed something, with the
+changed field paths flattened and long values truncated."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from sync.store.changes import MAX_VALUE, diff, flatten
+from tests.engine.harness import STREAM, Harness
+from tests.engine.test_cycle import RULES
+from tests.support import sli_record as sli
+
+
+def test_flatten_and_diff_name_leaf_paths_with_old_and_new_values() -> None:
+    old = {"Name": "A", "Owner": {"Email": "a@example.com", "IsActive": True}, "Tags": [1, 2]}
+    new = {"Name": "A", "Owner": {"Email": "b@example.com", "IsActive": True}, "Tags": [1, 2, 3], "X": None}
+    assert flatten(old) == {
+        "Name": "A",
+        "Owner.Email": "a@example.com",
+        "Owner.IsActive": True,
+        "Tags": [1, 2],
+    }
+    assert diff(old, new) == {
+        "Owner.Email": ["a@example.com", "b@example.com"],
+        "Tags": ["[1, 2]", "[1, 2, 3]"],
+    }
+    cleared = diff({"Office__r": {"Name": "Seattle"}}, {"Office__r": None})
+    assert cleared == {"Office__r.Name": ["Seattle", None]}
+    long = diff({"Plan": None}, {"Plan": "x" * 5000})["Plan"][1]
+    assert len(long) == MAX_VALUE and long.endswith("…")
+
+
+def test_the_store_logs_first_sightings_and_changes_once_each(harness: Callable[..., Harness]) -> None:
+    h = harness(RULES)
+    h.crm.put(STREAM, sli(1))
+    h.crm.put(STREAM, sli(2))
+    h.cycle()
+    h.clock.advance(hours=1)
+    h.crm.update(STREAM, sli(1)["Id"], Intervention_Plan__c="Replace the caregiver")
+    h.cycle()
+    with h.store.transaction() as tx:
+        tx.cursors.set(STREAM, None, h.clock())  # the whole stream read again: nothing new to log
+    h.cycle()
+    h.clock.advance(hours=30)  # the second record's reminder is due: re-read unchanged, nothing logged
+    assert [a.rule_id for a in h.cycle().planned] == ["reminder"]
+    with h.store.transaction() as tx:
+        first, second = (tx.inspect.changes(f"{STREAM}:{sli(n)['Id']}") for n in (1, 2))
+    assert [(c.kind, c.changes) for c in first] == [
+        ("first_seen", None),
+        ("changed", {"Intervention_Plan__c": [None, "Replace the caregiver"]}),
+    ]
+    assert first[1].seen_at - first[0].seen_at == timedelta(hours=1)
+    assert [c.kind for c in second] == ["first_seen"]
