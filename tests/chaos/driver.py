@@ -55,6 +55,7 @@ class Outcome:
 
     runs: list[Run] = field(default_factory=list)
     poll_failures: dict[int, set[str]] = field(default_factory=dict)  # step -> streams whose poll failed
+    faulted: dict[int, set[str]] = field(default_factory=dict)  # step -> CRMs a killed run met faults of
     unsettled: list[str] = field(default_factory=list)  # steps that did not reach "nothing owed"
     hung: list[str] = field(default_factory=list)
     dead: list[DeadAction] = field(default_factory=list)
@@ -66,16 +67,22 @@ class Outcome:
         return [r for r in self.runs if r.killed]
 
     def lines(self) -> list[str]:
-        modes = Counter(r.how.split(" ")[0] + (" " + r.how.split(" ")[-1] if r.how.startswith("request") else "")
-                        for r in self.kills)  # fmt: skip
+        modes = Counter(
+            r.how.split(" ")[0] + (" " + r.how.split(" ")[-1] if r.how.startswith("request") else "")
+            for r in self.kills
+        )
         finished = [r for r in self.runs if not r.killed]
+        dead = Counter(f"{d.kind}: {d.error[:90]}" for d in self.dead)
+        mean = statistics.mean([r.seconds for r in self.runs] or [0])
         return [
             f"runs: {len(self.runs)} worker processes in {self.seconds:.0f}s, {len(self.kills)} SIGKILLed "
             f"({', '.join(f'{n} at a {m}' for m, n in sorted(modes.items()))}), "
             f"{sum(r.returncode == 0 for r in finished)} finished ok, "
             f"{sum(r.returncode == 1 for r in finished)} finished with a failed cycle",
             f"polls that failed (faults): {sum(len(s) for s in self.poll_failures.values())} in "
-            f"{len(self.poll_failures)} steps",
+            f"{len(self.poll_failures)} steps; a run took {mean:.1f}s on average",
+            f"dead actions in the ledger: {len(self.dead)}",
+            *(f"  {n}x {what}" for what, n in dead.most_common(5)),
         ]
 
 
@@ -92,8 +99,9 @@ class Driver:
         self.rng = random.Random(profile.seed * 7919 + 1)
         self.faults = FaultLog()
         self.outcome = Outcome()
-        self.recent: deque[int] = deque([40], maxlen=6)  # requests of recent busy runs
+        self.recent: deque[int] = deque([30], maxlen=8)  # requests of recent whole runs
         self.durations: deque[float] = deque([2.0], maxlen=6)
+        self.cap = 30
         self.env = {
             **os.environ,
             **world.env(),
@@ -110,6 +118,7 @@ class Driver:
                 self.outcome.stopped_early = f"time budget spent before step {index} of {len(scenario.steps)}"
                 break
             self.world.advance(step)
+            self.cap = max(8, int(1.2 * statistics.median(self.recent)))  # about a whole run's requests
             for _ in range(kills):
                 self._kill_once(index, step)
             self._settle(index, step)
@@ -121,19 +130,21 @@ class Driver:
     # -- runs ------------------------------------------------------------------------------------
 
     def _kill_once(self, index: int, step: datetime) -> None:
-        cap = max(10, int(1.3 * max(self.recent)))  # requests a busy run makes
         for _ in range(KILL_ATTEMPTS):
-            self.faults.inject(self.rng, self.world.box, self.faults.count(self.rng, self.profile.faults_per_run))
+            self.faults.inject(
+                self.rng, self.world.box, self.faults.count(self.rng, self.profile.faults_per_run)
+            )
             if self.rng.random() < self.profile.timed_kill_share:
-                delay = self.rng.uniform(0.8, max(1.5, 1.2 * statistics.median(self.durations)))
+                delay = self.rng.uniform(1.0, max(1.2, statistics.median(self.durations)))
                 run = self._worker(index, step, delay=delay)
             else:
-                at = self.rng.randint(1, cap)
+                at = self.rng.randint(1, self.cap)
                 run = self._worker(index, step, at=at, after=self.rng.random() < 0.5)
             if run.killed:
                 return
             self._remember(run)
-            cap = max(1, run.requests)  # the work is done: the next run makes about as many requests
+            # The step's work is done: later runs only poll, with fewer requests than this one.
+            self.cap = max(1, int(0.6 * run.requests))
 
     def _settle(self, index: int, step: datetime) -> None:
         for n in range(CLEAN_CYCLES):
@@ -147,17 +158,33 @@ class Driver:
         self.outcome.unsettled.append(f"step {index}: still owed after {CLEAN_CYCLES} clean cycles")
 
     def _remember(self, run: Run) -> None:
-        if run.requests > 3:
+        if run.returncode == 0:
             self.recent.append(run.requests)
             self.durations.append(run.seconds)
 
-    def _worker(self, index: int, step: datetime, *, at: int = 0, after: bool = False, delay: float = 0) -> Run:
+    def _worker(
+        self, index: int, step: datetime, *, at: int = 0, after: bool = False, delay: float = 0
+    ) -> Run:
         box = self.world.box
-        before, began = box.served, time.monotonic()
+        before, began, faults = box.served, time.monotonic(), self.faults.left(box)
         process = subprocess.Popen(
-            [sys.executable, "-m", "sync", "run", "--once", "--now", step.isoformat(), "-c", str(self.config)],
-            env=self.env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "sync",
+                "run",
+                "--once",
+                "--now",
+                step.isoformat(),
+                "-c",
+                str(self.config),
+            ],
+            env=self.env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         how = "clean"
         if at:
             box.tripwire = Tripwire(process.pid, at, after)
@@ -173,14 +200,25 @@ class Driver:
             _, stderr = process.communicate()
         finally:
             box.tripwire = None
-        run = Run(index, how, process.returncode == -signal.SIGKILL, process.returncode,
-                  box.served - before, time.monotonic() - began, stderr[-2000:])  # fmt: skip
+        run = Run(
+            index,
+            how,
+            process.returncode == -signal.SIGKILL,
+            process.returncode,
+            box.served - before,
+            time.monotonic() - began,
+            stderr[-2000:],
+        )
         if process.returncode not in (0, 1, -signal.SIGKILL):
             raise AssertionError(f"step {index}: the worker exited {process.returncode}:\n{stderr}")
         # A killed run may have got past a failed poll to the timers before dying: counted as well.
         failed = {s for s in STREAMS if f"{s}: polling" in stderr or f"polling {s} failed" in stderr}
         if failed:
             self.outcome.poll_failures.setdefault(index, set()).update(failed)
+        if run.killed:  # a killed run says nothing about its polls: the faults it met may have failed one
+            met = self.faults.met(faults, self.faults.left(box))
+            if met:
+                self.outcome.faulted.setdefault(index, set()).update(met)
         self.outcome.runs.append(run)
         return run
 

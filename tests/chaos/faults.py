@@ -15,15 +15,27 @@ KINDS = ("429 Retry-After", "503", "dropped connection", "HTML error page", "401
 # Where the worker talks to each CRM (None: any request of that CRM).
 PATHS = {
     "salesforce": (
-        None, "/services/oauth2/token$", "/limits$", "/queryAll/?$", "/composite/sobjects",
+        None,
+        "/services/oauth2/token$",
+        "/limits$",
+        "/queryAll/?$",
+        "/composite/sobjects",
         "/actions/standard/emailSimple$",
     ),
     "hubspot": (
-        None, "/feedback_submissions/search$", "/calls/search$", "/batch/read$", "/owners",
-        "/pipelines/tickets", "/tickets/batch/create$", "/tasks/batch/create$", "/emails/batch/create$",
-        "/single-email/send$", "/crm/v4/associations/",
+        None,
+        "/feedback_submissions/search$",
+        "/calls/search$",
+        "/batch/read$",
+        "/owners",
+        "/pipelines/tickets",
+        "/tickets/batch/create$",
+        "/tasks/batch/create$",
+        "/emails/batch/create$",
+        "/single-email/send$",
+        "/crm/v4/associations/",
     ),
-}  # fmt: skip
+}
 
 HTML = "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
 
@@ -82,9 +94,21 @@ class FaultLog:
             added.append(f"{label} x{times} on {path or 'any request'}")
         return added
 
+    def left(self, box: Sandbox) -> dict[int, int]:
+        """Uses left of each live fault."""
+        return {f["id"]: f["times"] for f in box.faults()}
+
+    def met(self, before: dict[int, int], after: dict[int, int]) -> set[str]:
+        """The CRMs whose faults answered between two ``left()`` readings."""
+        return {
+            self._live[i][0].split(":")[0]
+            for i, n in before.items()
+            if i in self._live and after.get(i, 0) < n
+        }
+
     def clear(self, box: Sandbox) -> None:
         """Count what the worker met, and remove what is left."""
-        left = {f["id"]: f["times"] for f in box.faults()}
+        left = self.left(box)
         for fault_id, (label, times) in self._live.items():
             used = times - left.get(fault_id, 0)
             if used:

@@ -43,8 +43,14 @@ class Observed:
     unattributed: list[str] = field(default_factory=list)  # crm-sync's writes no scenario record explains
     inconsistent: list[str] = field(default_factory=list)  # e.g. an email without its logged copy
 
-    def add(self, category: str | None, record: str | None, recipient: str = "", owner: str | None = None,
-            what: str = "") -> None:  # fmt: skip
+    def add(
+        self,
+        category: str | None,
+        record: str | None,
+        recipient: str = "",
+        owner: str | None = None,
+        what: str = "",
+    ) -> None:
         if category is None or record is None:
             self.unattributed.append(what)
             return
@@ -64,15 +70,23 @@ def _salesforce(world: World, seen: Observed) -> None:
             continue
         sent[(email["related_id"], email["subject"])] += 1
         for address in email["to"]:
-            seen.add(_category(email["subject"], SF_EMAILS), slis.get(email["related_id"]), address,
-                     what=f"Salesforce email {email['subject']!r} to {address} on {email['related_id']}")  # fmt: skip
+            seen.add(
+                _category(email["subject"], SF_EMAILS),
+                slis.get(email["related_id"]),
+                address,
+                what=f"Salesforce email {email['subject']!r} to {address} on {email['related_id']}",
+            )
     logged: Counter[tuple[str, str]] = Counter()
     for task in sf.records("Task"):
         subject = task.get("Subject") or ""
         if task.get("Crm_Sync_Key__c"):
             owner = people.get(task.get("OwnerId"), task.get("OwnerId"))
-            seen.add(SF_TASKS.get(subject), slis.get(task.get("WhatId")), owner=owner,
-                     what=f"Salesforce Task {subject!r} on {task.get('WhatId')}")  # fmt: skip
+            seen.add(
+                SF_TASKS.get(subject),
+                slis.get(task.get("WhatId")),
+                owner=owner,
+                what=f"Salesforce Task {subject!r} on {task.get('WhatId')}",
+            )
         elif subject.startswith("Email: "):
             logged[(task.get("WhatId"), subject.removeprefix("Email: "))] += 1
         else:
@@ -117,26 +131,41 @@ def _hubspot(world: World, seen: Observed) -> None:
         props = ticket["properties"]
         if props.get("crm_sync_key"):
             owner = props.get("hubspot_owner_id")
-            seen.add("nps ticket", by_ticket.get(ticket["id"]), owner=owners.get(owner or "", owner),
-                     what=f"HubSpot ticket {ticket['id']} {props.get('subject')!r}")  # fmt: skip
+            seen.add(
+                "nps ticket",
+                by_ticket.get(ticket["id"]),
+                owner=owners.get(owner or "", owner),
+                what=f"HubSpot ticket {ticket['id']} {props.get('subject')!r}",
+            )
     for task in hs.objects("tasks"):
         props = task["properties"]
         subject = props.get("hs_task_subject") or ""
         owner = props.get("hubspot_owner_id")
-        seen.add(_category(subject, HS_TASKS), record_of("tasks", task["id"]), owner=owners.get(owner or "", owner),
-                 what=f"HubSpot task {task['id']} {subject!r}")  # fmt: skip
+        seen.add(
+            _category(subject, HS_TASKS),
+            record_of("tasks", task["id"]),
+            owner=owners.get(owner or "", owner),
+            what=f"HubSpot task {task['id']} {subject!r}",
+        )
     for email in hs.objects("emails"):
         subject = email["properties"].get("hs_email_subject") or ""
-        seen.add("nps intro logged" if subject == INTRO_SUBJECT else None, record_of("emails", email["id"]),
-                 what=f"HubSpot logged email {email['id']} {subject!r}")  # fmt: skip
+        seen.add(
+            "nps intro logged" if subject == INTRO_SUBJECT else None,
+            record_of("emails", email["id"]),
+            what=f"HubSpot logged email {email['id']} {subject!r}",
+        )
     for email in world.box.emails():
         if email["source"] != "hubspot":
             continue
         related = str(email["related_id"])
         record = by_ticket.get(related) or responses.get(related)
         for address in email["to"]:
-            seen.add(_category(email["subject"], HS_EMAILS), record, address,
-                     what=f"HubSpot email {email['subject']!r} to {address} on {related}")  # fmt: skip
+            seen.add(
+                _category(email["subject"], HS_EMAILS),
+                record,
+                address,
+                what=f"HubSpot email {email['subject']!r} to {address} on {related}",
+            )
 
 
 def observe(world: World) -> Observed:

@@ -88,14 +88,20 @@ def _state(sli: Sli, changes: list[Change], before: datetime) -> State:
 def _last_change(changes: list[Change], before: datetime, field_name: str | None) -> str:
     """The event that last set ``field_name`` (any field when None) before ``before``."""
     return next(
-        (eid for at, eid, fields in reversed(changes) if at < before and (field_name is None or field_name in fields)),
+        (
+            eid
+            for at, eid, fields in reversed(changes)
+            if at < before and (field_name is None or field_name in fields)
+        ),
         "?",
     )
 
 
 def _resolved(state: Mapping[str, object]) -> bool:
     client, referral = state["Client_Status__c"], state["Referral_Status__c"]
-    return bool(client or referral) and client in (None, "Green", "Red") and referral in (None, "Green", "Red")
+    return (
+        bool(client or referral) and client in (None, "Green", "Red") and referral in (None, "Green", "Red")
+    )
 
 
 def _sli_people(scenario: Scenario, sli: Sli) -> tuple[list[str], list[str]]:
@@ -140,8 +146,13 @@ def _sli(scenario: Scenario, sli: Sli, changes: list[Change], timeline: Timeline
         out.owe("sli referral task", sli.key)
         out.owners[("sli referral task", sli.key, "")] = frozenset({scenario.partners[sli.partner].owner})
 
-    def decide(category: str, due: datetime, holds: Callable[[State], bool], field_name: str | None,
-               recipients: list[str] | None = None) -> None:  # fmt: skip
+    def decide(
+        category: str,
+        due: datetime,
+        holds: Callable[[State], bool],
+        field_name: str | None,
+        recipients: list[str] | None = None,
+    ) -> None:
         decided = timeline.first_at_or_after(due)
         if decided is None:
             return
@@ -153,8 +164,13 @@ def _sli(scenario: Scenario, sli: Sli, changes: list[Change], timeline: Timeline
                 decided, _last_change(changes, decided, field_name)
             )
 
-    decide("sli reminder email", sli.created + timedelta(hours=24),
-           lambda state: not state["Intervention_Plan__c"], "Intervention_Plan__c", alerted)  # fmt: skip
+    decide(
+        "sli reminder email",
+        sli.created + timedelta(hours=24),
+        lambda state: not state["Intervention_Plan__c"],
+        "Intervention_Plan__c",
+        alerted,
+    )
     decide("sli not-satisfied task", sli.created + timedelta(days=14), _not_satisfied, "Client_Status__c")
     if ("sli not-satisfied task", sli.key, "") in out.owed:
         out.owners[("sli not-satisfied task", sli.key, "")] = rcsm
@@ -163,8 +179,9 @@ def _sli(scenario: Scenario, sli: Sli, changes: list[Change], timeline: Timeline
     decide("sli overdue post", overdue_at, _unresolved, None)
 
 
-def _response(scenario: Scenario, response: Response, calls: Mapping[str, datetime], timeline: Timeline,
-              out: Expected) -> None:  # fmt: skip
+def _response(
+    scenario: Scenario, response: Response, calls: Mapping[str, datetime], timeline: Timeline, out: Expected
+) -> None:
     seen = timeline.first_after(response.created)
     if seen is None or not response.detractor:
         return

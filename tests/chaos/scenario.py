@@ -33,14 +33,34 @@ class Profile:
 
 def short_profile(seed: int) -> Profile:
     """The version ``make test`` runs: every rule fires, in well under a minute."""
-    return Profile("short", seed, kills=20, steps=6, slis=10, responses=28, days=34, create_days=5,
-                   faults_per_run=0.6, timed_kill_share=0.0)  # fmt: skip
+    return Profile(
+        "short",
+        seed,
+        kills=12,
+        steps=4,
+        slis=10,
+        responses=28,
+        days=34,
+        create_days=5,
+        faults_per_run=0.6,
+        timed_kill_share=0.0,
+    )
 
 
 def long_profile(seed: int, kills: int) -> Profile:
-    """The long version: 100 SLIs and 376 NPS responses over 40 days, one or two kills a step."""
-    return Profile("long", seed, kills=kills, steps=max(6, round(kills / 1.5)), slis=100, responses=376,
-                   days=40, create_days=36, faults_per_run=1.0, timed_kill_share=0.25)  # fmt: skip
+    """The long version: 100 SLIs and 376 NPS responses over 40 days, two or three kills a step."""
+    return Profile(
+        "long",
+        seed,
+        kills=kills,
+        steps=max(6, round(kills / 2.5)),
+        slis=100,
+        responses=376,
+        days=40,
+        create_days=36,
+        faults_per_run=1.0,
+        timed_kill_share=0.25,
+    )
 
 
 @dataclass(frozen=True)
@@ -165,17 +185,15 @@ class Scenario:
 
 def _org() -> tuple[dict[str, Person], dict[str, Office], dict[str, Partner]]:
     """Three regions and offices, three referral partners; one division head also directs an office."""
-    names = {
-        "head1": "Hank Hale", "head2": "Hilda Hart", "head3": "Hugo Hess",
-        "rd1": "Dirk Dean", "rd2": "Dora Dunn", "rcsm1": "Cara Cole", "rcsm2": "Cruz Cobb",
-        "rcsm3": "Cleo Cruz", "mgr1": "Mona Marsh", "mgr2": "Milo Mann", "own1": "Olga Orr",
-        "own2": "Omar Oakes", "own3": "Opal Owens", "sub1": "Sam Sparks", "sub2": "Sue Stone",
-        "sub3": "Sid Sharp", "gone": "Gus Gone",
-    }  # fmt: skip
+    names = (
+        "head1 Hank Hale, head2 Hilda Hart, head3 Hugo Hess, rd1 Dirk Dean, rd2 Dora Dunn, rcsm1 Cara Cole, "
+        "rcsm2 Cruz Cobb, rcsm3 Cleo Cruz, mgr1 Mona Marsh, mgr2 Milo Mann, own1 Olga Orr, own2 Omar Oakes, "
+        "own3 Opal Owens, sub1 Sam Sparks, sub2 Sue Stone, sub3 Sid Sharp, gone Gus Gone"
+    )
     managers = {"own1": "mgr1", "own2": "mgr1", "own3": "mgr2"}
     people = {
-        key: Person(key, *name.split(), active=key != "gone", manager=managers.get(key))
-        for key, name in names.items()
+        key: Person(key, first, last, active=key != "gone", manager=managers.get(key))
+        for key, first, last in (entry.split() for entry in names.split(", "))
     }
     offices = {
         "office1": Office("office1", "head1", "rd1", "rcsm1"),
@@ -253,8 +271,13 @@ def _sli(rng: random.Random, n: int, created: datetime, people: dict[str, Person
     office = rng.choice(["office1", "office2", "office3"])
     partner = rng.choice(["partner1", "partner2", "partner3"]) if rng.random() < 0.75 else None
     roll = rng.random()
-    submitter = "gone" if roll < 0.06 else (f"rd{office[-1]}" if roll < 0.16 and office != "office3" else
-                                              rng.choice(["sub1", "sub2", "sub3"]))  # fmt: skip
+    submitter = (
+        "gone"
+        if roll < 0.06
+        else (
+            f"rd{office[-1]}" if roll < 0.16 and office != "office3" else rng.choice(["sub1", "sub2", "sub3"])
+        )
+    )
     client = f"Client {n:03d}"
     incident = rng.choice(INCIDENT_TYPES)
     badly_named = rng.random() < 0.08 or n == 1  # "Client Name - Service Incident Type" expected
@@ -354,6 +377,15 @@ def generate(profile: Profile, start: datetime) -> Scenario:
     events = [e for sli in slis for e in _sli_events(rng, sli, timeline)]
     events += [e for r in responses if r.detractor and (e := _call(rng, r, timeline))]
     return Scenario(
-        profile, start, steps, _kills(rng, profile), people, offices, partners, owners, slis, responses,
+        profile,
+        start,
+        steps,
+        _kills(rng, profile),
+        people,
+        offices,
+        partners,
+        owners,
+        slis,
+        responses,
         sorted(events, key=lambda e: e.at),
-    )  # fmt: skip
+    )

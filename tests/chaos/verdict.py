@@ -7,8 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from tests.chaos.driver import Outcome
-from tests.chaos.oracle import CATEGORIES, RULES, Expected, Key
 from tests.chaos.observed import Observed
+from tests.chaos.oracle import CATEGORIES, RULES, Expected, Key
 from tests.chaos.world import World
 
 # Bugs found by the first chaos run, being fixed on other branches: a problem they explain is reported
@@ -49,14 +49,20 @@ class Verdict:
 
     def lines(self, limit: int = 12) -> list[str]:
         checked = sum(row["owed"] for row in self.rows.values())
-        out = [f"effects checked: {checked} owed (and every write crm-sync made in either CRM)",
-               "  category                  owed  once  missing  duplicate  spurious"]  # fmt: skip
+        out = [
+            f"effects checked: {checked} owed (and every write crm-sync made in either CRM)",
+            "  category                  owed  once  missing  duplicate  spurious",
+        ]
         for category in CATEGORIES:
             row = self.rows.get(category, Counter())
-            out.append(f"  {category:24} {row['owed']:5} {row['once']:5} {row['missing']:8} "
-                       f"{row['duplicate']:10} {row['spurious']:9}")  # fmt: skip
+            out.append(
+                f"  {category:24} {row['owed']:5} {row['once']:5} {row['missing']:8} "
+                f"{row['duplicate']:10} {row['spurious']:9}"
+            )
         kinds = Counter(p.kind for p in self.problems)
-        out.append(f"problems: {len(self.problems)} ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items())) or 'none'})")
+        out.append(
+            f"problems: {len(self.problems)} ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items())) or 'none'})"
+        )
         for name, count in sorted(self.known.items()):
             examples = [p for p in self.problems if p.known == name][:3]
             out.append(f"  known, {count}x: {KNOWN[name]}")
@@ -88,7 +94,9 @@ def judge(world: World, expected: Expected, seen: Observed, outcome: Outcome) ->
     def problem(kind: str, key: Key, detail: str, known: str | None = None) -> None:
         category, record, recipient = key
         row(category)[kind] += 1
-        verdict.problems.append(Problem(kind, category, record, f"{recipient + ': ' if recipient else ''}{detail}", known))
+        verdict.problems.append(
+            Problem(kind, category, record, f"{recipient + ': ' if recipient else ''}{detail}", known)
+        )
 
     for key in sorted(expected.owed | set(seen.counts)):
         category, record, _ = key
@@ -101,7 +109,9 @@ def judge(world: World, expected: Expected, seen: Observed, outcome: Outcome) ->
             known = None
             if any("Salesforce 429" in e for e in errors):
                 known = "sf-429"
-            elif category == "nps intro logged" and any(k[:2] == ("nps intro email", record) for k in seen.counts):
+            elif category == "nps intro logged" and any(
+                k[:2] == ("nps intro email", record) for k in seen.counts
+            ):
                 known = "intro-log"
             detail = f"never made (dead: {errors[0][:120]})" if errors else "never made"
             problem("missing", key, detail, known)
@@ -115,16 +125,31 @@ def judge(world: World, expected: Expected, seen: Observed, outcome: Outcome) ->
             step = step_of[spared.decided]
             stream = STREAM_OF[record.split("-")[0]]
             failed = stream in outcome.poll_failures.get(step, set())
-            problem("spurious", key, f"made although {spared.because} came before step {step} decided it"
-                    + (f" (a poll of {stream} failed at that step)" if failed else ""),
-                    "stale-timer" if failed else None)  # fmt: skip
+            faulted = stream.split(".")[0] in outcome.faulted.get(step, set())
+            why = (
+                f" (a poll of {stream} failed at that step)"
+                if failed
+                else f" (a run killed at that step met {stream.split('.')[0]} faults)"
+                if faulted
+                else ""
+            )
+            problem(
+                "spurious",
+                key,
+                f"made although {spared.because} came before step {step} decided it{why}",
+                "stale-timer" if failed or faulted else None,
+            )
     for key, owners in sorted(seen.owners.items()):
         allowed = expected.owners.get(key)
         if allowed is not None and not set(owners) <= allowed:
             problem("owner", key, f"owned by {sorted(set(owners))}, expected one of {sorted(allowed)}")
     tickets = {k[1]: set(v) for k, v in seen.owners.items() if k[0] == "nps ticket"}
     for key, owners in sorted(seen.owners.items()):
-        if key[0] in ("nps call task", "nps second-call task") and key[1] in tickets and set(owners) != tickets[key[1]]:
+        if (
+            key[0] in ("nps call task", "nps second-call task")
+            and key[1] in tickets
+            and set(owners) != tickets[key[1]]
+        ):
             problem("owner", key, f"owned by {sorted(set(owners))}, its ticket by {sorted(tickets[key[1]])}")
     for what in seen.unattributed:
         verdict.problems.append(Problem("unattributed", "", "", what))

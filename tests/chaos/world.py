@@ -56,7 +56,9 @@ class Tripwire:
     fired: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def around(self, request: SandboxRequest, serve: Callable[[SandboxRequest], SandboxResponse]) -> SandboxResponse:
+    def around(
+        self, request: SandboxRequest, serve: Callable[[SandboxRequest], SandboxResponse]
+    ) -> SandboxResponse:
         with self.lock:
             self.seen += 1
             due = not self.fired and self.seen >= self.at
@@ -140,11 +142,15 @@ class World:
             for key, o in s.offices.items()
         }
         self.partners = {
-            key: sf_seeds.insert_account(sf, f"Partner {key[-1]}", self.users[p.owner], self.offices[p.office])
+            key: sf_seeds.insert_account(
+                sf, f"Partner {key[-1]}", self.users[p.owner], self.offices[p.office]
+            )
             for key, p in s.partners.items()
         }
         for key, owner in s.owners.items():
-            self.owners[key] = str(hs.seed_owner(owner.email, owner.first, owner.last, list(owner.teams))["id"])
+            self.owners[key] = str(
+                hs.seed_owner(owner.email, owner.first, owner.last, list(owner.teams))["id"]
+            )
 
     def _schedule(self) -> None:
         for sli in self.scenario.slis:
@@ -169,8 +175,13 @@ class World:
             "Client_Status__c": sli.client_status,
         }
         if sli.partner:
-            fields |= {"Referral_Account__c": self.partners[sli.partner], "Referral_Status__c": sli.referral_status}
-        self.slis[sli.key] = sf_seeds.insert_intervention(sf, sli.created, self.users[sli.submitter], **fields)
+            fields |= {
+                "Referral_Account__c": self.partners[sli.partner],
+                "Referral_Status__c": sli.referral_status,
+            }
+        self.slis[sli.key] = sf_seeds.insert_intervention(
+            sf, sli.created, self.users[sli.submitter], **fields
+        )
 
     def _create_response(self, response: Response) -> None:
         hs = self.box.hubspot
@@ -186,9 +197,14 @@ class World:
         self.responses[response.key] = hs_seeds.create_submission(
             hs,
             contact,
-            {"hs_value": response.value, "hs_survey_type": response.survey, "hs_content": "Slow answers",
-             "hs_lastmodifieddate": stamp, "hs_submission_timestamp": stamp},
-        )  # fmt: skip
+            {
+                "hs_value": response.value,
+                "hs_survey_type": response.survey,
+                "hs_content": "Slow answers",
+                "hs_lastmodifieddate": stamp,
+                "hs_submission_timestamp": stamp,
+            },
+        )
 
     def _apply(self, event: Event) -> None:
         if event.call:
