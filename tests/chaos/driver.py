@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from subprocess import PIPE
 
 from sync.store.database import create_store_engine
 from sync.store.transaction import Store
@@ -60,6 +61,7 @@ class Outcome:
     hung: list[str] = field(default_factory=list)
     dead: list[DeadAction] = field(default_factory=list)
     stopped_early: str | None = None
+    steps_done: int = 0
     seconds: float = 0.0
 
     @property
@@ -122,6 +124,7 @@ class Driver:
             for _ in range(kills):
                 self._kill_once(index, step)
             self._settle(index, step)
+            self.outcome.steps_done = index + 1
             self.log(f"step {index:3d} {step:%m-%d %H:%M}: {len(self.outcome.kills)} kills so far")
         self.outcome.dead = self._dead()
         self.outcome.seconds = time.monotonic() - started
@@ -167,23 +170,9 @@ class Driver:
     ) -> Run:
         box = self.world.box
         before, began, faults = box.served, time.monotonic(), self.faults.left(box)
+        command = ["-m", "sync", "run", "--once", "--now", step.isoformat(), "-c", str(self.config)]
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "sync",
-                "run",
-                "--once",
-                "--now",
-                step.isoformat(),
-                "-c",
-                str(self.config),
-            ],
-            env=self.env,
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+            [sys.executable, *command], env=self.env, cwd=ROOT, stdout=PIPE, stderr=PIPE, text=True
         )
         how = "clean"
         if at:

@@ -211,9 +211,10 @@ def _response(
         out.spared[key] = Spared(decided, f"{response.key}#call")
 
 
-def expected(scenario: Scenario, applied: Mapping[str, datetime]) -> Expected:
-    """Every effect owed by the end of the last step, with who may own the tasks and tickets."""
-    timeline = Timeline(scenario.steps)
+def expected(scenario: Scenario, applied: Mapping[str, datetime], steps: int | None = None) -> Expected:
+    """Every effect owed by the end of the last step (or of the first ``steps``), with who may own the
+    tasks and tickets."""
+    timeline = Timeline(scenario.steps[:steps])
     out = Expected()
     changes = _changes(scenario, applied)
     for sli in scenario.slis:

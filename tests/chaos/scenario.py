@@ -6,8 +6,9 @@ and the steps at which the worker runs. Plain data: ``world`` applies it, ``orac
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import ClassVar
 
 ANALYSTS, MANAGERS, BPA = "Customer Success", "Customer Success Managers", "BPA"
 INCIDENT_TYPES = ("Missed Visit", "Care Quality", "Billing", "Communication", "Staffing", "Other")
@@ -48,12 +49,12 @@ def short_profile(seed: int) -> Profile:
 
 
 def long_profile(seed: int, kills: int) -> Profile:
-    """The long version: 100 SLIs and 376 NPS responses over 40 days, two or three kills a step."""
-    return Profile(
-        "long",
-        seed,
+    """The long version: 100 SLIs and 376 NPS responses over 40 days, three kills a step."""
+    return replace(
+        short_profile(seed),
+        name="long",
         kills=kills,
-        steps=max(6, round(kills / 2.5)),
+        steps=max(6, round(kills / 3)),
         slis=100,
         responses=376,
         days=40,
@@ -64,18 +65,25 @@ def long_profile(seed: int, kills: int) -> Profile:
 
 
 @dataclass(frozen=True)
-class Person:
-    """A Salesforce user."""
+class Named:
+    """A person with the address ``first.last@DOMAIN``."""
 
     key: str
     first: str
     last: str
-    active: bool = True
-    manager: str | None = None
+    domain: ClassVar[str] = "org.test"
 
     @property
     def email(self) -> str:
-        return f"{self.first}.{self.last}@org.test".lower()
+        return f"{self.first}.{self.last}@{self.domain}".lower()
+
+
+@dataclass(frozen=True)
+class Person(Named):
+    """A Salesforce user."""
+
+    active: bool = True
+    manager: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,17 +130,11 @@ class Sli:
 
 
 @dataclass(frozen=True)
-class Owner:
+class Owner(Named):
     """A HubSpot owner in one or more teams."""
 
-    key: str
-    first: str
-    last: str
-    teams: tuple[str, ...]
-
-    @property
-    def email(self) -> str:
-        return f"{self.first}.{self.last}@cs.example".lower()
+    teams: tuple[str, ...] = ()
+    domain: ClassVar[str] = "cs.example"
 
 
 @dataclass(frozen=True)

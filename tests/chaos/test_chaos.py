@@ -45,7 +45,8 @@ def run_chaos(profile: Profile, tmp_path: Path, budget_s: float) -> Chaos:
     try:
         driver = Driver(world, ROOT / "config.yaml", f"sqlite:///{tmp_path / 'crm-sync.db'}", print)
         outcome = driver.run(deadline=time.monotonic() + budget_s)
-        verdict = judge(world, expected(scenario, world.applied), observe(world), outcome)
+        owed = expected(scenario, world.applied, outcome.steps_done)
+        verdict = judge(world, owed, observe(world), outcome)
     finally:
         world.close()
     lines = scenario.lines() + outcome.lines() + driver.faults.lines() + verdict.lines()
