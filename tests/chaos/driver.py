@@ -24,7 +24,7 @@ from tests.chaos.world import Tripwire, World
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT = 180.0  # a worker run longer than this is killed and reported as hung
-KILL_ATTEMPTS = 4  # runs tried per planned kill (a run may finish before its kill point)
+KILL_ATTEMPTS = 6  # runs tried per planned kill (a run may finish before its kill point)
 CLEAN_CYCLES = 6  # clean runs per step before the step is reported as not settling
 STREAMS = ("salesforce.sli", "hubspot.nps")
 
@@ -133,11 +133,11 @@ class Driver:
     # -- runs ------------------------------------------------------------------------------------
 
     def _kill_once(self, index: int, step: datetime) -> None:
-        for _ in range(KILL_ATTEMPTS):
+        for attempt in range(KILL_ATTEMPTS):
             self.faults.inject(
                 self.rng, self.world.box, self.faults.count(self.rng, self.profile.faults_per_run)
             )
-            if self.rng.random() < self.profile.timed_kill_share:
+            if attempt == 0 and self.rng.random() < self.profile.timed_kill_share:
                 delay = self.rng.uniform(1.0, max(1.2, statistics.median(self.durations)))
                 run = self._worker(index, step, delay=delay)
             else:
