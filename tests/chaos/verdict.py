@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from tests.chaos.driver import Outcome
 from tests.chaos.observed import Observed
@@ -83,82 +84,80 @@ def _dead_errors(world: World, outcome: Outcome) -> dict[tuple[str, str], list[s
     return found
 
 
+def _why_missing(category: str, record: str, dead: list[str], seen: Observed) -> tuple[str, str | None]:
+    """(what happened, the known bug that explains it) for an owed effect the CRMs do not show."""
+    detail = f"never made (dead: {dead[0][:120]})" if dead else "never made"
+    if any("Salesforce 429" in error for error in dead):
+        return detail, "sf-429"
+    if category == "nps intro logged" and any(k[:2] == ("nps intro email", record) for k in seen.counts):
+        return detail, "intro-log"
+    return detail, None
+
+
+def _why_spurious(
+    key: Key, expected: Expected, outcome: Outcome, steps: list[datetime]
+) -> tuple[str, str | None]:
+    """(what happened, the known bug that explains it) for an effect that is not owed."""
+    spared = expected.spared.get(key)
+    if spared is None:
+        return "made but not owed", None
+    step = steps.index(spared.decided)
+    stream = STREAM_OF[key[1].split("-")[0]]
+    crm = stream.split(".")[0]
+    detail = f"made although {spared.because} came before step {step} decided it"
+    if stream in outcome.poll_failures.get(step, set()):
+        return f"{detail} (a poll of {stream} failed at that step)", "stale-timer"
+    if crm in outcome.faulted.get(step, set()):
+        return f"{detail} (a run killed at that step met {crm} faults)", "stale-timer"
+    return detail, None
+
+
+def _owner_problems(expected: Expected, seen: Observed) -> list[tuple[Key, str]]:
+    """Tickets and tasks owned by someone the rules do not name (a task: not its ticket's owner)."""
+    found = []
+    tickets = {k[1]: set(v) for k, v in seen.owners.items() if k[0] == "nps ticket"}
+    for key, owners in sorted(seen.owners.items()):
+        allowed, mine = expected.owners.get(key), set(owners)
+        if allowed is not None and not mine <= allowed:
+            found.append((key, f"owned by {sorted(mine)}, expected one of {sorted(allowed)}"))
+        ticket = tickets.get(key[1])
+        if key[0] in ("nps call task", "nps second-call task") and ticket and mine != ticket:
+            found.append((key, f"owned by {sorted(mine)}, its ticket by {sorted(ticket)}"))
+    return found
+
+
 def judge(world: World, expected: Expected, seen: Observed, outcome: Outcome) -> Verdict:
+    """Compare, effect by effect; list every other anomaly the run met."""
     verdict = Verdict()
     dead = _dead_errors(world, outcome)
-    step_of = {moment: index for index, moment in enumerate(world.scenario.steps)}
-
-    def row(category: str) -> Counter[str]:
-        return verdict.rows.setdefault(category, Counter())
 
     def problem(kind: str, key: Key, detail: str, known: str | None = None) -> None:
         category, record, recipient = key
-        row(category)[kind] += 1
-        verdict.problems.append(
-            Problem(kind, category, record, f"{recipient + ': ' if recipient else ''}{detail}", known)
-        )
+        verdict.rows.setdefault(category, Counter())[kind] += 1
+        where = f"{recipient}: " if recipient else ""
+        verdict.problems.append(Problem(kind, category, record, where + detail, known))
 
     for key in sorted(expected.owed | set(seen.counts)):
         category, record, _ = key
         count, owed = seen.counts.get(key, 0), key in expected.owed
-        row(category)["owed"] += owed
+        row = verdict.rows.setdefault(category, Counter())
+        row["owed"] += owed
         if owed and count == 1:
-            row(category)["once"] += 1
+            row["once"] += 1
         elif owed and count == 0:
-            errors = dead.get((RULES[category], record), [])
-            known = None
-            if any("Salesforce 429" in e for e in errors):
-                known = "sf-429"
-            elif category == "nps intro logged" and any(
-                k[:2] == ("nps intro email", record) for k in seen.counts
-            ):
-                known = "intro-log"
-            detail = f"never made (dead: {errors[0][:120]})" if errors else "never made"
-            problem("missing", key, detail, known)
+            problem(
+                "missing", key, *_why_missing(category, record, dead.get((RULES[category], record), []), seen)
+            )
         elif count > 1:
             problem("duplicate", key, f"made {count} times")
         elif not owed:
-            spared = expected.spared.get(key)
-            if spared is None:
-                problem("spurious", key, f"made {count}x but not owed")
-                continue
-            step = step_of[spared.decided]
-            stream = STREAM_OF[record.split("-")[0]]
-            failed = stream in outcome.poll_failures.get(step, set())
-            faulted = stream.split(".")[0] in outcome.faulted.get(step, set())
-            why = (
-                f" (a poll of {stream} failed at that step)"
-                if failed
-                else f" (a run killed at that step met {stream.split('.')[0]} faults)"
-                if faulted
-                else ""
-            )
-            problem(
-                "spurious",
-                key,
-                f"made although {spared.because} came before step {step} decided it{why}",
-                "stale-timer" if failed or faulted else None,
-            )
-    for key, owners in sorted(seen.owners.items()):
-        allowed = expected.owners.get(key)
-        if allowed is not None and not set(owners) <= allowed:
-            problem("owner", key, f"owned by {sorted(set(owners))}, expected one of {sorted(allowed)}")
-    tickets = {k[1]: set(v) for k, v in seen.owners.items() if k[0] == "nps ticket"}
-    for key, owners in sorted(seen.owners.items()):
-        if (
-            key[0] in ("nps call task", "nps second-call task")
-            and key[1] in tickets
-            and set(owners) != tickets[key[1]]
-        ):
-            problem("owner", key, f"owned by {sorted(set(owners))}, its ticket by {sorted(tickets[key[1]])}")
-    for what in seen.unattributed:
-        verdict.problems.append(Problem("unattributed", "", "", what))
-    for what in seen.inconsistent:
-        verdict.problems.append(Problem("inconsistent", "", "", what))
-    for what in outcome.unsettled:
-        verdict.problems.append(Problem("unsettled", "", "", what))
-    for what in outcome.hung:
-        verdict.problems.append(Problem("hung", "", "", what))
-    for event, why in sorted(world.skipped.items()):
-        verdict.problems.append(Problem("scenario", "", event, why))
+            problem("spurious", key, *_why_spurious(key, expected, outcome, world.scenario.steps))
+    for key, detail in _owner_problems(expected, seen):
+        problem("owner", key, detail)
+    others = [("unattributed", w) for w in seen.unattributed] + [
+        ("inconsistent", w) for w in seen.inconsistent
+    ]
+    others += [("unsettled", w) for w in outcome.unsettled] + [("hung", w) for w in outcome.hung]
+    others += [("scenario", f"{event}: {why}") for event, why in sorted(world.skipped.items())]
+    verdict.problems += [Problem(kind, "", "", what) for kind, what in others]
     return verdict
