@@ -236,7 +236,8 @@ class Timeline:
         return next((s for s in self.steps if s >= moment), None)
 
     def place(self, moment: datetime) -> datetime | None:
-        """``moment`` moved at least MARGIN away from every step; None past the last step."""
+        """``moment`` moved at least MARGIN away from every step, in whole seconds (as the CRMs store
+        times); None past the last step."""
         after = self.first_at_or_after(moment)
         if after is None:
             return None
@@ -245,7 +246,7 @@ class Timeline:
             moment = after - MARGIN
         if before is not None and moment - before < MARGIN:
             moment = before + MARGIN
-        return moment
+        return moment.replace(microsecond=0)
 
 
 def _steps(rng: random.Random, profile: Profile, start: datetime) -> list[datetime]:

@@ -65,7 +65,8 @@ class Verdict:
             f"problems: {len(self.problems)} ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items())) or 'none'})"
         )
         for name, count in sorted(self.known.items()):
-            examples = [p for p in self.problems if p.known == name][:3]
+            ours = [p for p in self.problems if p.known == name]
+            examples = list({p.category: p for p in reversed(ours)}.values())[::-1][:3]  # one a category
             out.append(f"  known, {count}x: {KNOWN[name]}")
             out += [f"    e.g. {p.line()}" for p in examples]
         if self.unknown:
