@@ -65,8 +65,11 @@ class Verdict:
             f"problems: {len(self.problems)} ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items())) or 'none'})"
         )
         for name, count in sorted(self.known.items()):
-            ours = [p for p in self.problems if p.known == name]
-            examples = list({p.category: p for p in reversed(ours)}.values())[::-1][:3]  # one a category
+            first_of_category: dict[str, Problem] = {}
+            for p in self.problems:
+                if p.known == name:
+                    first_of_category.setdefault(p.category, p)
+            examples = list(first_of_category.values())[:3]
             out.append(f"  known, {count}x: {KNOWN[name]}")
             out += [f"    e.g. {p.line()}" for p in examples]
         if self.unknown:
