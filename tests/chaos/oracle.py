@@ -195,7 +195,9 @@ def _response(
     out.owe("nps notify email", response.key, sorted({o.email for o in team(MANAGERS) + team(BPA)} | {LEAD}))
     out.owe("nps call task", response.key)
     out.owners[("nps call task", response.key, "")] = owners
-    decided = timeline.first_at_or_after(seen + timedelta(hours=48))
+    # The shipped rule counts 48 hours from the response (HubSpot's submission time), decided no earlier
+    # than the first step that sees it.
+    decided = timeline.first_at_or_after(max(seen, response.created + timedelta(hours=48)))
     if decided is None:
         return
     managers = sorted({o.email for o in team(MANAGERS)})
