@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from sync.store.changes import change_row
 from sync.store.repository import Repository
-from sync.store.tables import Rejection, TrackedRecord
+from sync.store.tables import RecordChange, Rejection, TrackedRecord
 
 
 class Records(Repository):
@@ -41,9 +41,23 @@ class Records(Repository):
             row.last_seen = now
             row.deleted_at = None
         if change is not None:
-            self._session.add(change)
+            self._changes.append(change)
         self._session.add(row)
         return row
+
+    @property
+    def _changes(self) -> list[RecordChange]:
+        return self._session.info.setdefault("record_changes", [])
+
+    def write_changes(self) -> None:
+        """Insert the change-log rows of this transaction in one statement (called before it commits)."""
+        if self._changes:
+            rows = [
+                {"record_key": c.record_key, "seen_at": c.seen_at, "kind": c.kind, "changes": c.changes}
+                for c in self._changes
+            ]
+            self._session.execute(sa.insert(RecordChange), rows)
+            self._changes.clear()
 
     def save(self, row: TrackedRecord) -> None:
         self._session.add(row)

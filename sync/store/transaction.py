@@ -54,7 +54,9 @@ class Store:
             session = Session(self._database, expire_on_commit=False)
         try:
             with session.begin():
-                yield Transaction(session)
+                tx = Transaction(session)
+                yield tx
+                tx.records.write_changes()
         finally:
             session.close()
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from sync.connectors.base import ConnectorError, DeliveryResult
-from sync.engine import FirstRunRefused
+from sync.engine import CycleReport, FirstRunRefused
 from sync.store.cursors import Cursors
 from tests.engine.harness import STREAM, Harness
 from tests.fakes import TransportDown
@@ -322,26 +322,13 @@ def test_a_first_poll_of_an_empty_stream_makes_it_known(h: Harness) -> None:
 
 def test_a_reread_page_of_unchanged_records_costs_a_few_statements(h: Harness) -> None:
     """The overlap re-reads records: unchanged ones are neither re-evaluated nor written."""
-    import sqlalchemy as sa
-
     for n in range(1, 101):
         h.crm.put(STREAM, sli(n))
     h.cycle()
     with h.store.transaction() as tx:
         tx.cursors.set(STREAM, None, T0)  # the next poll reads all 100 again
-    statements: list[str] = []
-
-    def count(*args: Any) -> None:
-        statements.append(str(args[2]))
-
-    sa.event.listen(h.store.database, "before_cursor_execute", count)
-    again = h.cycle(deliver=False)
-    sa.event.remove(h.store.database, "before_cursor_execute", count)
+    again, cycle = _statements(h)
     assert again.polled[STREAM] == 100 and again.unchanged[STREAM] == 100 and again.planned == []
-    per_cycle = ("runs", "applied_rules")  # bookkeeping once a cycle, not per page or record
-    cycle = [
-        s for s in statements if not any(t in s for t in per_cycle) and not s.startswith(("BEGIN", "COMMIT"))
-    ]
     assert len(cycle) <= 6, cycle  # cursor, records of the page, cursor write, due timers: never per record
 
 
@@ -382,10 +369,17 @@ def test_due_timers_wait_when_their_records_cannot_be_read_again(h: Harness) -> 
 
 def test_a_page_of_new_records_costs_a_handful_of_statements(h: Harness) -> None:
     """Snapshots, outcomes and owed actions of a page are written in batches, not per record."""
-    import sqlalchemy as sa
-
     for n in range(1, 101):
         h.crm.put(STREAM, sli(n))
+    report, cycle = _statements(h)
+    assert report.polled[STREAM] == 100 and report.planned_count == 200
+    assert len(cycle) <= 15, "\n".join(s.split("\n")[0][:80] for s in cycle)
+
+
+def _statements(h: Harness) -> tuple[CycleReport, list[str]]:
+    """A cycle without delivery, and the SQL it ran (less the once-a-cycle bookkeeping)."""
+    import sqlalchemy as sa
+
     statements: list[str] = []
 
     def count(*args: Any) -> None:
@@ -394,9 +388,7 @@ def test_a_page_of_new_records_costs_a_handful_of_statements(h: Harness) -> None
     sa.event.listen(h.store.database, "before_cursor_execute", count)
     report = h.cycle(deliver=False)
     sa.event.remove(h.store.database, "before_cursor_execute", count)
-    assert report.polled[STREAM] == 100 and report.planned_count == 200
-    per_cycle = ("runs", "applied_rules")
-    cycle = [
+    per_cycle = ("runs", "applied_rules")  # bookkeeping once a cycle, not per page or record
+    return report, [
         s for s in statements if not any(t in s for t in per_cycle) and not s.startswith(("BEGIN", "COMMIT"))
     ]
-    assert len(cycle) <= 15, "\n".join(s.split("\n")[0][:80] for s in cycle)
