@@ -25,14 +25,12 @@ _SEARCH_PATH = "options=-csearch_path%3D"
 
 
 def postgres_available() -> bool:
+    """Whether a benchmark schema can be made (and dropped) on the PostgreSQL server."""
     try:
-        engine = sa.create_engine(POSTGRES_URL)
-        with engine.connect():
-            pass
-        engine.dispose()
-        return True
-    except Exception:
+        drop(fresh("postgres"))
+    except sa.exc.OperationalError:
         return False
+    return True
 
 
 def fresh(kind: str) -> str:

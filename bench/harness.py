@@ -81,7 +81,6 @@ class Worker:
         db_url: str,
         clock: MovableClock,
         ruleset: RuleSet | None = None,
-        adapters: dict[str, Any] | None = None,
     ) -> None:
         self.clock = clock
         self.ruleset = ruleset or load_config(CONFIG)
@@ -90,7 +89,7 @@ class Worker:
         self.sql = SqlCounter(self.database)
         self.store = Store(self.database)
         self.store.migrate()
-        self.adapters = adapters if adapters is not None else self._adapters()
+        self.adapters = self._adapters()
         self.connectors = {name: Traced(c, self.sql) for name, c in self.adapters.items()}
         self.engine = Engine(self.ruleset, self.store, self.connectors, rules_clock=clock, wall_clock=clock)
 
@@ -104,10 +103,6 @@ class Worker:
             settings, sleep=self.time.sleep, monotonic=self.time.monotonic, now=self.clock
         )
         return adapters
-
-    def with_store(self, db_url: str) -> Worker:
-        """Another engine on the same adapters, rules and clock, over the store at ``db_url``."""
-        return Worker(db_url, self.clock, self.ruleset, self.adapters)
 
     @property
     def overlap_s(self) -> float:
@@ -125,10 +120,6 @@ class Worker:
             sum(c.records for c in self.connectors.values()),
         )
 
-    def reset_counts(self) -> None:
-        for connector in self.connectors.values():
-            connector.reset()
-
     def actions_attempted(self, since: datetime) -> Counter[tuple[str, str]]:
         """``{(crm, kind): actions}`` handed to a CRM at or after ``since`` (read outside any count)."""
         table = LedgerAction.__table__  # type: ignore[attr-defined]
@@ -142,17 +133,7 @@ class Worker:
         self.sql.reset()
         return Counter({(str(target), str(kind)): int(n) for target, kind, n in rows})
 
-    def copy_cursors(self, other: Worker) -> None:
-        """Give ``other``'s store the cursors of this one (an empty store polling the same windows)."""
-        with self.store.transaction() as tx:
-            cursors = {s.name: tx.cursors.get(s.name) for s in self.ruleset.active_streams}
-        with other.store.transaction() as tx:
-            for name, cursor in cursors.items():
-                if cursor is not None:
-                    tx.cursors.set(name, cursor, self.clock())
-
-    def close(self, adapters: bool = True) -> None:
-        if adapters:
-            for adapter in self.adapters.values():
-                adapter.close()
+    def close(self) -> None:
+        for adapter in self.adapters.values():
+            adapter.close()
         self.store.close()

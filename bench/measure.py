@@ -58,7 +58,7 @@ class SqlCounter:
 class Traced:
     """A connector as the engine sees it, counting pages and records and marking ingest phases."""
 
-    def __init__(self, inner: Connector, sql: SqlCounter | None = None) -> None:
+    def __init__(self, inner: Connector, sql: SqlCounter) -> None:
         self.inner = inner
         self.sql = sql
         self.name = inner.name
@@ -69,22 +69,17 @@ class Traced:
         for page in self.inner.poll(stream, cursor):
             self.pages += 1
             self.records += len(page.records) + len(page.deleted_ids)
-            if self.sql is not None:
-                self.sql.phase = "ingest"
+            self.sql.phase = "ingest"
             try:
                 yield page  # the engine stores the page before asking for the next one
             finally:
-                if self.sql is not None:
-                    self.sql.phase = "other"
+                self.sql.phase = "other"
 
     def deliver(self, actions: Sequence[OwedAction]) -> list[DeliveryResult]:
         return self.inner.deliver(actions)
 
     def close(self) -> None:
         self.inner.close()
-
-    def reset(self) -> None:
-        self.pages = self.records = 0
 
     def __getattr__(self, name: str) -> Any:  # teams() and whatever else the adapter offers
         return getattr(self.inner, name)

@@ -24,7 +24,7 @@ from sync.policy.rotation import next_in_turn
 
 SLIS = 200
 RESPONSES = 550
-EVALUATIONS = 20_000
+EVALUATIONS = 10_000
 
 
 def directory(ruleset: RuleSet, teams: dict[str, list[dict[str, Any]]]) -> Directory:

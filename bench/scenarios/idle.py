@@ -16,6 +16,7 @@ from bench.measure import peak_rss_mb, sampled
 from bench.minimum import minimum
 from bench.result import Result, call_rows, work_of
 from bench.scenarios import Context
+from bench.scenarios.cycle import result_of
 from sandbox.clock import MovableClock
 from sync.connectors.registry import load_config
 
@@ -46,7 +47,6 @@ def measure_idle(ctx: Context, name: str) -> Result:
         with sampled(worker.sql) as idle:
             report = worker.engine.run_cycle()
         calls = host.calls(start)
-        pages, records = worker.polled()
         actions = worker.actions_attempted(since)
         empty = empty_worker(env, empty_url)
         with sampled(empty.sql) as baseline:
@@ -54,26 +54,12 @@ def measure_idle(ctx: Context, name: str) -> Result:
         rss = peak_rss_mb()
         empty.close()
     need = minimum(work_of(worker.ruleset, {}, actions, fresh_session=True))
+    records = worker.polled()[1]
     notes = [f"re-read {records} records; delivery {dict(report.delivery.counts) or 'none'}"]
-    notes += [f"error: {e}" for e in report.errors[:5]]
+    result = result_of(ctx, name, call_rows(calls, need), idle, rss, worker, report, notes, baseline)
     worker.close()
     host.close()
-    return Result(
-        scenario=name,
-        db=ctx.db,
-        scale=ctx.scale,
-        calls=call_rows(calls, need),
-        cpu_s=idle.cpu_s,
-        baseline_cpu_s=baseline.cpu_s,
-        rss_mb=rss,
-        statements=idle.statements,
-        ingest_statements=idle.ingest_statements,
-        pages=pages,
-        records=records,
-        actions=len(report.planned),
-        wall_s=idle.wall_s,
-        notes=notes,
-    )
+    return result
 
 
 def after_burst(ctx: Context) -> list[Result]:
