@@ -154,4 +154,8 @@ def machine() -> str:
         total = memory.split()[1]
     except (OSError, IndexError):
         total = "?"
-    return f"{os.cpu_count()} CPUs ({model or 'unknown'}), {total} RAM, Python {platform.python_version()}"
+    load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
+    return (
+        f"{os.cpu_count()} CPUs ({model or 'unknown'}), {total} RAM, Python {platform.python_version()}, "
+        f"load average {load} at the end"
+    )
