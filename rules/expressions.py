@@ -49,7 +49,15 @@ def to_int(value: Any) -> int | None:
 
 def to_datetime(value: Any, zone: tzinfo = UTC) -> datetime | None:
     """Parse a CRM timestamp (ISO 8601, Salesforce's ``+0000``, epoch milliseconds) into an aware
-    datetime; a date alone (``2026-03-02``) is midnight in ``zone``."""
+    datetime; a date alone (``2026-03-02``) is midnight in ``zone``. Anything that is no such time
+    (``2026-02-30``, an epoch past year 9999, NaN) is ``None``."""
+    try:
+        return _to_datetime(value, zone)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _to_datetime(value: Any, zone: tzinfo) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):

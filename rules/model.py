@@ -14,7 +14,7 @@ from notifications.records import lookup
 from notifications.rendering import TemplateLibrary
 from notifications.roles import Role
 from rules.durations import BusinessCalendar, Duration, add_duration
-from rules.expressions import Expression, Text, to_datetime
+from rules.expressions import Expression, ExpressionError, Text, to_datetime
 from rules.settings import Settings, StreamSettings
 from rules.source import Position
 
@@ -60,7 +60,11 @@ class Timer:
         return to_datetime(lookup(record, self.field), self.zone)
 
     def due(self, anchor: datetime) -> datetime:
-        return add_duration(anchor, self.delay, self.calendar)
+        """``anchor`` plus the delay; a date the calendar cannot hold (year 9999) is a located error."""
+        try:
+            return add_duration(anchor, self.delay, self.calendar)
+        except (OverflowError, ValueError) as exc:
+            raise ExpressionError(f"{anchor.isoformat()} + {self.delay} is out of range: {exc}") from exc
 
 
 @dataclass(frozen=True)

@@ -312,3 +312,9 @@ def test_stream_checks_reject_with_a_reason(write_config: Callable[..., Path]) -
     result = memory.run(sli(Client_Status__c="Purple"), T0)
     assert result.rejection is not None and result.rejection.reason == "unknown status Purple"
     assert result.decisions == []
+
+
+def test_a_date_at_the_end_of_the_calendar_is_a_notice_not_a_crash(reminder: Memory) -> None:
+    """Found by the property tests: year 9999 plus a delay overflowed inside evaluation."""
+    result = reminder.run(sli(CreatedDate="9999-12-31T23:00:00.000+0000"), T0)
+    assert [n.kind for n in result.notices] == ["error"] and "out of range" in result.notices[0].message
