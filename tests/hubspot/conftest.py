@@ -13,7 +13,10 @@ import pytest
 from rules.actions.base import Payload
 from rules.actions.registry import kind as action_kind
 from rules.model import RuleSet, Stream
+from sandbox.app import Sandbox
+from sandbox.clock import MovableClock
 from sandbox.seeds.hubspot import Portal
+from sandbox.server import SandboxServer
 from sandbox.testing import SandboxHandle, sandbox_server, sandbox_server_session  # noqa: F401
 from sync.connectors.base import OwedAction
 from sync.connectors.hubspot import HubSpotConnector
@@ -97,6 +100,45 @@ def make_connector(settings: HubSpotSettings, fake_time: FakeTime, hubspot: Any)
 def connector(make_connector: Any) -> HubSpotConnector:
     connector: HubSpotConnector = make_connector()
     return connector
+
+
+@dataclass
+class TimedPortal:
+    """A served portal whose clock (timestamps and the ``Date`` header) the test moves, and a
+    connector whose worker clock is set apart, so a test can make the two disagree."""
+
+    clock: MovableClock
+    portal: Portal
+    connector: HubSpotConnector
+    worker_now: list[datetime]
+
+
+@pytest.fixture
+def timed_portal(
+    settings: HubSpotSettings, fake_time: FakeTime, tmp_path: Path
+) -> Iterator[TimedPortal]:
+    clock = MovableClock(T0)
+    box = Sandbox(clock=clock)
+    box.hubspot.settings.search_rate_per_second = 1000
+    with SandboxServer(box, tls_dir=tmp_path / "tls") as server:
+        handle = SandboxHandle(server=server, sandbox=box)
+        env = handle.client_env()
+        moved = settings.model_copy(
+            update={
+                "base_url": env["HUBSPOT_BASE_URL"],
+                "access_token": env["HUBSPOT_ACCESS_TOKEN"],
+                "ca_bundle": env["CRM_SYNC_CA_BUNDLE"],
+            }
+        )
+        worker_now = [T0]
+        connector = HubSpotConnector(
+            moved, sleep=fake_time.sleep, monotonic=fake_time.monotonic, now=lambda: worker_now[0]
+        )
+        try:
+            yield TimedPortal(clock, Portal(box.hubspot), connector, worker_now)
+        finally:
+            connector.close()
+            box.close()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from rules.model import Stream
 from sync.connectors.hubspot import HubSpotConnector, WhereError, check_stream
 from sync.connectors.hubspot.settings import HubSpotSettings
 from sync.connectors.hubspot.where import Condition, parse_where
-from tests.hubspot.conftest import T0, Portal, all_records, owed
+from tests.hubspot.conftest import T0, Portal, TimedPortal, all_records, owed
 from tests.hubspot.test_delivery import ticket_payload
 
 
@@ -101,12 +101,15 @@ def test_a_poll_resumes_after_a_crash_between_pages(
     )
 
 
-def test_the_overlap_catches_records_indexed_late(
-    connector: HubSpotConnector, portal: Portal, stream: Stream
-) -> None:
+def test_the_overlap_catches_records_indexed_late(timed_portal: TimedPortal, stream: Stream) -> None:
+    """Late-indexed records (an older modification time) within the overlap are read next poll,
+    measured on HubSpot's clock even when the worker's runs an hour behind."""
+    portal, connector = timed_portal.portal, timed_portal.connector
+    timed_portal.worker_now[0] = T0 - timedelta(hours=1)
     contact = portal.customer()
     portal.submission(contact, 3, modified=T0)
     cursor = list(connector.poll(stream, None))[-1].cursor
+    timed_portal.clock.advance(minutes=1)
     late = portal.submission(contact, 2, modified=T0 - timedelta(minutes=5))  # within the 10m overlap
     lost = portal.submission(contact, 2, modified=T0 - timedelta(minutes=30))
 
@@ -115,22 +118,26 @@ def test_the_overlap_catches_records_indexed_late(
     assert late in ids and lost not in ids
 
 
+@pytest.mark.parametrize("worker_skew", [timedelta(0), timedelta(hours=-2), timedelta(hours=2)])
 def test_an_idle_poll_after_a_burst_reads_the_overlap_window_only(
-    make_connector: Any, portal: Portal, stream: Stream, hubspot: Any
+    timed_portal: TimedPortal, stream: Stream, worker_skew: timedelta
 ) -> None:
-    """The next poll starts an overlap before the previous one began, not before the newest record."""
+    """The next poll starts an overlap before the previous one began on HubSpot's clock (its ``Date``
+    header), not before the newest record, and not on a worker clock that disagrees with HubSpot's."""
+    portal, connector, clock = timed_portal.portal, timed_portal.connector, timed_portal.clock
     contact = portal.customer()
     burst = {portal.submission(contact, 4, modified=T0 - timedelta(hours=3)) for _ in range(30)}
-    clock = {"now": T0}
-    connector = make_connector(now=lambda: clock["now"])
+    timed_portal.worker_now[0] = T0 + worker_skew
     pages = list(connector.poll(stream, None))
     assert {r["id"] for r in all_records(pages)} == burst
-    for minutes in (5, 10, 15):
-        clock["now"] = T0 + timedelta(minutes=minutes)
+    for _ in range(3):
+        clock.advance(minutes=5)
+        timed_portal.worker_now[0] = clock.now + worker_skew
         pages = list(connector.poll(stream, pages[-1].cursor))
         assert all_records(pages) == []  # not the burst again, cycle after cycle
-    fresh = portal.submission(contact, 2, modified=T0 + timedelta(minutes=12))
-    clock["now"] = T0 + timedelta(minutes=20)
+    fresh = portal.submission(contact, 2, modified=clock.now - timedelta(minutes=3))
+    clock.advance(minutes=5)
+    timed_portal.worker_now[0] = clock.now + worker_skew
     assert [r["id"] for r in all_records(connector.poll(stream, pages[-1].cursor))] == [fresh]
 
 

@@ -11,7 +11,8 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import urllib3
@@ -90,6 +91,7 @@ class HubSpotClient:
         self.timeout = settings.timeout.total.total_seconds()
         self.sleep = sleep
         self.pacer = Pacer(settings.search_requests_per_second, settings.max_daily_usage, sleep, clock)
+        self.server_time: datetime | None = None  # the ``Date`` of the latest answer: HubSpot's clock
 
     def close(self) -> None:
         for api in (
@@ -128,6 +130,7 @@ class HubSpotClient:
         idempotent: bool,
     ) -> dict[str, Any]:
         self.pacer.before(search)
+        self.server_time = None
         try:
             response = method(*args, _preload_content=False, _request_timeout=self.timeout, **kwargs)
             body = _json(response.data)
@@ -143,9 +146,11 @@ class HubSpotClient:
             body, headers = _json(getattr(exc, "body", None)), getattr(exc, "headers", None) or {}
             problem = f"{status} {body.get('message') or getattr(exc, 'reason', '')}".strip()
         else:
+            self._observe_date(headers)
             if not search:
                 self.pacer.observe(headers)
             return body
+        self._observe_date(headers)
         if not search:
             self.pacer.observe(headers)
         if (status in (401, 403) and category(body) != "MISSING_SCOPES") or status == 401:
@@ -167,6 +172,18 @@ class HubSpotClient:
             raise again_or_error(error, idempotent, LOCKED_WAIT_S if status == 423 else None)
         rule = POLICY.classify(status, category(body))
         raise RequestFailed(status, message(body, problem), body, rule)
+
+    def _observe_date(self, headers: Mapping[str, str]) -> None:
+        """Keep the server's time from the ``Date`` header (RFC 9110); an absent or bad one is ignored."""
+        stamp = headers.get("Date") if headers else None
+        if not stamp:
+            return
+        try:
+            moment = parsedate_to_datetime(stamp)
+        except (TypeError, ValueError, IndexError):
+            return
+        if moment.tzinfo is not None:
+            self.server_time = moment
 
     def _limit_wait(self, body: Mapping[str, Any], headers: Mapping[str, str], search: bool) -> float:
         """Seconds to wait after a 429; raises BudgetExhausted for the daily limit."""

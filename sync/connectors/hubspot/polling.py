@@ -86,12 +86,14 @@ class Poller:
         self.now = now
         self.page_size = page_size
         self.search_cap = search_cap
+        self._first_answer: datetime | None = None  # HubSpot's ``Date`` on this poll's first answer
 
     def poll(self, stream: Stream, raw_cursor: Any) -> Iterator[Page]:
         shape, conditions = RecordShape.of(stream), parse_where(stream.where)
         counted = list(dict.fromkeys(count.object for count in shape.counts))
         cursor = Cursor.load(raw_cursor, counted)
         started = self.now()
+        self._first_answer = None
         for name in counted:
             # Counts are read with every record, so only changes after the first poll need re-emitting.
             cursor.counted.setdefault(name, started)
@@ -108,7 +110,10 @@ class Poller:
                 cursor.counted[name] = _later(cursor.counted[name], latest)
                 records = self.recounter.records(shape, name, [c["id"] for c in batch], conditions)
                 yield Page(records=records, cursor=cursor.dump())
-        cursor.polled = started  # finished: the next poll starts an overlap before this one began
+        # Finished: the next poll starts an overlap before this one began, on HubSpot's clock (the
+        # ``Date`` of this poll's first answer) when it gave one, so a worker clock that drifts or a
+        # portal clock that moves cannot open a gap or re-read a burst.
+        cursor.polled = self._first_answer or started
         yield Page(cursor=cursor.dump())
 
     def reread(self, stream: Stream, ids: Sequence[str]) -> Page:
@@ -147,6 +152,8 @@ class Poller:
                 "after": after,
             }
             answer = self.api.search(object_type, body)
+            if self._first_answer is None:
+                self._first_answer = self.api.client.server_time
             fresh = []
             for item in answer.get("results", []):
                 moment = instant(item["properties"][modified])
