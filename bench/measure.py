@@ -22,7 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from rules.model import Stream
-from sync.connectors.base import Connector, DeliveryResult, OwedAction, Page
+from sync.connectors.base import Connector, DeliveryResult, OwedAction, Page, StoredSnapshots
 
 
 def cpu_seconds() -> float:
@@ -65,8 +65,8 @@ class Traced:
         self.pages = 0
         self.records = 0
 
-    def poll(self, stream: Stream, cursor: Any) -> Iterator[Page]:
-        for page in self.inner.poll(stream, cursor):
+    def poll(self, stream: Stream, cursor: Any, stored: StoredSnapshots | None = None) -> Iterator[Page]:
+        for page in self.inner.poll(stream, cursor, stored):
             self.pages += 1
             self.records += len(page.records) + len(page.deleted_ids)
             self.sql.phase = "ingest"

@@ -37,6 +37,19 @@ class TemplateLibrary:
     def names(self) -> frozenset[str]:
         return frozenset(self.files)
 
+    def reads(self, name: str) -> frozenset[str] | None:
+        """The context names a named template's parts read, or ``None`` when unknown."""
+        found: set[str] = set()
+        for suffix in (".txt", ".html"):
+            template = self.files.get(name + suffix)
+            if template is None:
+                continue
+            names = getattr(template, "names", None)
+            if names is None:
+                return None
+            found |= names
+        return frozenset(found)
+
     def render(self, name: str, context: Mapping[str, Any]) -> tuple[str | None, str | None]:
         """The (text, html) parts of a named template; a part is ``None`` when its file is absent."""
         parts: list[str | None] = []

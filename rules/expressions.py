@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any
 
 from jinja2 import DictLoader, StrictUndefined, TemplateError, TemplateSyntaxError, Undefined, nodes
-from jinja2.meta import find_undeclared_variables
+from jinja2.meta import find_referenced_templates, find_undeclared_variables
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from notifications.rendering import RenderError
@@ -270,4 +270,20 @@ def compile_template_file(env: ImmutableSandboxedEnvironment, name: str) -> Text
         raise ExpressionError(f"{name}:{exc.lineno}: syntax error: {exc.message}") from exc
     except TemplateError as exc:
         raise ExpressionError(f"{name}: {exc}") from exc
-    return Text(source=f"template {name}", _fn=template.render)
+    return Text(source=f"template {name}", _fn=template.render, names=_file_names(env, name, set()))
+
+
+ANY_NAME = "*"  # in ``names``: the text may read any name (a template included by an expression)
+
+
+def _file_names(env: ImmutableSandboxedEnvironment, name: str, seen: set[str]) -> frozenset[str]:
+    """The names a template file reads, through the files it extends, includes or imports."""
+    if name in seen or env.loader is None:
+        return frozenset()
+    seen.add(name)
+    source = env.loader.get_source(env, name)[0]
+    ast = env.parse(source)
+    names = set(find_undeclared_variables(ast))
+    for referenced in find_referenced_templates(ast):
+        names |= {ANY_NAME} if referenced is None else _file_names(env, referenced, seen)
+    return frozenset(names)

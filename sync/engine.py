@@ -18,7 +18,14 @@ from notifications.recipients import Directory
 from rules.evaluate import Evaluation, History, evaluate
 from rules.model import RuleSet, Stream
 from rules.planner import Notice, PlannedAction, record_key
-from sync.connectors.base import Connector, ConnectorError, CrmUnavailable, Page, TeamDirectory
+from sync.connectors.base import (
+    Connector,
+    ConnectorError,
+    CrmUnavailable,
+    Page,
+    StoredSnapshots,
+    TeamDirectory,
+)
 from sync.delivery import DeliveryReport, deliver_owed
 from sync.policy.rotation import next_in_turn
 from sync.store.outcomes import history
@@ -186,7 +193,7 @@ class Engine:
             cursor = tx.cursors.get(stream.name)
             guard = not self.backfill and stream.since is None and not tx.cursors.known(stream.name)
         try:
-            for page in connector.poll(stream, cursor):
+            for page in connector.poll(stream, cursor, stored=self._stored(stream)):
                 if guard and page.records:
                     raise FirstRunRefused(stream)
                 guard = False
@@ -207,6 +214,17 @@ class Engine:
         else:
             return True
         return False
+
+    def _stored(self, stream: Stream) -> StoredSnapshots:
+        """The stored snapshots of a stream's live records, for an adapter to skip re-reading them."""
+
+        def stored(ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+            keys = {record_key(stream.name, str(rid)): str(rid) for rid in ids}
+            with self.store.transaction() as tx:
+                rows = tx.records.many(list(keys))
+            return {keys[k]: row.snapshot for k, row in rows.items() if row.deleted_at is None}
+
+        return stored
 
     def _ingest(
         self, stream: Stream, page: Page, now: datetime, report: CycleReport, polled: bool = True

@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rules.model import Stream
-from sync.connectors.base import BudgetExhausted, ConnectorError, DeliveryResult, OwedAction, Page
+from sync.connectors.base import (
+    BudgetExhausted,
+    ConnectorError,
+    DeliveryResult,
+    OwedAction,
+    Page,
+    StoredSnapshots,
+)
 
 
 @dataclass
@@ -55,7 +62,7 @@ class FakeCRM:
 
     # -- the Connector contract ----------------------------------------------------------------
 
-    def poll(self, stream: Stream, cursor: Any) -> Iterator[Page]:
+    def poll(self, stream: Stream, cursor: Any, stored: StoredSnapshots | None = None) -> Iterator[Page]:
         self.calls.append(("poll", 1))
         if self.poll_error is not None:
             raise self.poll_error

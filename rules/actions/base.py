@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from notifications.recipients import Recipient, Resolution, Resolver, Skipped, resolve
 from notifications.rendering import Renderable, RenderedEmail, TemplateLibrary, render_email, render_text
-from rules.expressions import ExpressionError, Text
+from rules.expressions import ANY_NAME, ExpressionError, Text
 
 if TYPE_CHECKING:
     from rules.model import RecipientRef, Rule, Stream, Timer
@@ -117,6 +117,7 @@ class Firing:
     zone: ZoneInfo
     now: datetime
     notices: list[Notice] = field(default_factory=list)
+    _emails: dict[tuple[str, str], RenderedEmail] = field(default_factory=dict, repr=False)
 
     @property
     def stream(self) -> Stream:
@@ -133,7 +134,16 @@ class Firing:
         return {key: render_text(text, self.context) for key, text in texts.items()}
 
     def email(self, template: str, subject: Renderable, extra: Mapping[str, Any]) -> RenderedEmail:
-        return render_email(self.templates, template, subject, {**self.context, **extra})
+        """The email rendered with ``extra`` (e.g. ``recipient``); rendered once per firing when
+        neither the subject nor the template's files read any name in ``extra``."""
+        reads = self.templates.reads(template)
+        subject_reads = getattr(subject, "names", None)
+        if reads is None or subject_reads is None or (reads | subject_reads) & (set(extra) | {ANY_NAME}):
+            return render_email(self.templates, template, subject, {**self.context, **extra})
+        key = (template, subject.source)
+        if key not in self._emails:
+            self._emails[key] = render_email(self.templates, template, subject, self.context)
+        return self._emails[key]
 
     def recipients(self, refs: Sequence[RecipientRef]) -> Resolution:
         """Roles and address templates resolved to de-duplicated recipients (roles resolve once)."""

@@ -136,11 +136,18 @@ class AccessRefused(CrmUnavailable):
         super().__init__(message, retryable=True)
 
 
+StoredSnapshots = Callable[[Sequence[str]], Mapping[str, Mapping[str, Any]]]
+"""The snapshots the store holds for these record ids (live ones only): lets an adapter skip the
+costly part of reading a record (related objects) that it has already handed over unchanged."""
+
+
 class Connector(Protocol):
     name: str
 
-    def poll(self, stream: Stream, cursor: Any) -> Iterator[Page]:
-        """Pages of changes after ``cursor`` (``None`` on the first run)."""
+    def poll(self, stream: Stream, cursor: Any, stored: StoredSnapshots | None = None) -> Iterator[Page]:
+        """Pages of changes after ``cursor`` (``None`` on the first run). An adapter may leave out a
+        record whose own modification time equals the one in its ``stored`` snapshot (the overlap
+        re-read): the engine would find it unchanged anyway."""
         ...
 
     def reread(self, stream: Stream, ids: Sequence[str]) -> Page:

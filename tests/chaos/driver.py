@@ -170,7 +170,17 @@ class Driver:
     ) -> Run:
         box = self.world.box
         before, began, faults = box.served, time.monotonic(), self.faults.left(box)
-        command = ["-m", "sync", "run", "--once", "--backfill", "--now", step.isoformat(), "-c", str(self.config)]
+        command = [
+            "-m",
+            "sync",
+            "run",
+            "--once",
+            "--backfill",
+            "--now",
+            step.isoformat(),
+            "-c",
+            str(self.config),
+        ]
         process = subprocess.Popen(
             [sys.executable, *command], env=self.env, cwd=ROOT, stdout=PIPE, stderr=PIPE, text=True
         )

@@ -13,7 +13,7 @@ from typing import Any
 
 from rules.model import RuleSet, Stream
 from rules.settings import ConnectionSettings
-from sync.connectors.base import Clock, ConnectorSpec, DeliveryResult, OwedAction, Page
+from sync.connectors.base import Clock, ConnectorSpec, DeliveryResult, OwedAction, Page, StoredSnapshots
 
 
 class PagerSettings(ConnectionSettings):
@@ -28,7 +28,7 @@ class PagerConnector:
         self.inbox = base / settings.inbox
         self.outbox = base / settings.outbox
 
-    def poll(self, stream: Stream, cursor: Any) -> Iterator[Page]:
+    def poll(self, stream: Stream, cursor: Any, stored: StoredSnapshots | None = None) -> Iterator[Page]:
         records = json.loads(self.inbox.read_text())
         seen = int(cursor or 0)
         yield Page(records=records[seen:], cursor=len(records))

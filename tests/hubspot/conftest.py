@@ -111,12 +111,11 @@ class TimedPortal:
     portal: Portal
     connector: HubSpotConnector
     worker_now: list[datetime]
+    sandbox: Sandbox
 
 
 @pytest.fixture
-def timed_portal(
-    settings: HubSpotSettings, fake_time: FakeTime, tmp_path: Path
-) -> Iterator[TimedPortal]:
+def timed_portal(settings: HubSpotSettings, fake_time: FakeTime, tmp_path: Path) -> Iterator[TimedPortal]:
     clock = MovableClock(T0)
     box = Sandbox(clock=clock)
     box.hubspot.settings.search_rate_per_second = 1000
@@ -135,7 +134,7 @@ def timed_portal(
             moved, sleep=fake_time.sleep, monotonic=fake_time.monotonic, now=lambda: worker_now[0]
         )
         try:
-            yield TimedPortal(clock, Portal(box.hubspot), connector, worker_now)
+            yield TimedPortal(clock, Portal(box.hubspot), connector, worker_now, box)
         finally:
             connector.close()
             box.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from sync.connectors.hubspot import HubSpotConnector
 from sync.engine import Engine
 from sync.store.database import create_store_engine
 from sync.store.transaction import Store
-from tests.hubspot.conftest import T0, Portal, all_records, owed
+from tests.hubspot.conftest import T0, Portal, TimedPortal, all_records, owed
 from tests.hubspot.test_delivery import ticket_payload
 from tests.support import Clock
 
@@ -81,3 +82,28 @@ def test_250_detractors_are_polled_and_ticketed_in_a_handful_of_requests(
     assert all(r["analyst"] is not None and r["company"] is not None for r in records)
     assert [r.status for r in results] == ["delivered"] * 250 and len(hubspot.objects("tickets")) == 250
     assert (polled, delivered) == (14, 8)
+
+
+def test_the_cycle_after_a_burst_re_reads_its_overlap_without_enriching_it_again(
+    ruleset: RuleSet, timed_portal: TimedPortal, stream: Stream, tmp_path: Path
+) -> None:
+    """The engine hands the adapter what it stored: the next cycle's overlap costs search pages only."""
+    portal, connector = timed_portal.portal, timed_portal.connector
+    for n in range(40):
+        portal.submission(portal.customer(), 9 - n % 3, modified=T0 - timedelta(minutes=3))
+    store = Store(create_store_engine(f"sqlite:///{tmp_path / 'state.db'}"))
+    store.migrate()
+    clock = Clock(T0)
+    engine = Engine(
+        ruleset, store, {"hubspot": connector}, rules_clock=clock, wall_clock=clock, backfill=True
+    )
+    engine.run_cycle()
+    timed_portal.clock.advance(minutes=5)
+    clock.advance(minutes=5)
+    before = len(timed_portal.sandbox.requests())
+
+    report = engine.run_cycle()
+
+    paths = [r["path"] for r in timed_portal.sandbox.requests()[before:]]
+    assert report.polled["hubspot.nps"] == 0 and report.unchanged["hubspot.nps"] == 0
+    assert paths and all(p.endswith("/search") or "/owners" in p for p in paths), paths

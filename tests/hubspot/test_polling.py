@@ -212,3 +212,39 @@ def test_build_refuses_streams_it_cannot_poll(stream: Stream) -> None:
         with pytest.raises(ValueError, match=re.escape(f"stream hubspot.nps: field {path!r}")) as raised:
             check_stream(dataclasses.replace(stream, fields=(*stream.fields, path)))
         assert problem in str(raised.value)
+
+
+def test_a_re_read_record_stored_at_its_modification_time_is_not_enriched_again(
+    timed_portal: TimedPortal, stream: Stream
+) -> None:
+    """The overlap re-reads the last poll's records; the ones the store holds at the same
+    modification time cost their search page only, never the related-object reads again."""
+    portal, connector, clock = timed_portal.portal, timed_portal.connector, timed_portal.clock
+    contact = portal.customer()
+    burst = [portal.submission(contact, 4, modified=T0 - timedelta(minutes=2)) for _ in range(30)]
+    pages = list(connector.poll(stream, None))
+    snapshots = {r["id"]: r for r in all_records(pages)}
+    asked: list[str] = []
+
+    def stored(ids: Any) -> dict[str, Any]:
+        asked.extend(ids)
+        return {rid: snapshots[rid] for rid in ids if rid in snapshots}
+
+    def poll_paths(stored: Any) -> tuple[list[str], list[str]]:
+        before = len(timed_portal.sandbox.requests())
+        records = all_records(connector.poll(stream, pages[-1].cursor, stored))
+        return [r["id"] for r in records], [r["path"] for r in timed_portal.sandbox.requests()[before:]]
+
+    clock.advance(minutes=5)
+    ids, paths = poll_paths(stored)
+    assert ids == [] and sorted(asked) == sorted(burst)
+    assert paths and all(path.endswith("/search") for path in paths)  # no enrichment at all
+
+    changed = burst[0]
+    snapshots[changed] = {**snapshots[changed], "hs_lastmodifieddate": "2000-01-01T00:00:00Z"}
+    ids, paths = poll_paths(stored)
+    assert ids == [changed]  # only the one stored at another time is enriched and handed over
+    assert not all(path.endswith("/search") for path in paths)
+
+    ids, _ = poll_paths(None)  # without a store: the whole overlap, enriched
+    assert sorted(ids) == sorted(burst)

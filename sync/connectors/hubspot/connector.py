@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rules.model import Stream
-from sync.connectors.base import DeliveryResult, OwedAction, Page
+from sync.connectors.base import DeliveryResult, OwedAction, Page, StoredSnapshots
 
 from .api import HubSpotApi
 from .client import HubSpotClient
@@ -46,10 +46,10 @@ class HubSpotConnector:
         streams = {f"{self.name}.{key}": Anchors.of(cfg) for key, cfg in settings.streams.items()}
         self.deliverer = Deliverer(api, streams, settings.transactional_email_id, now)
 
-    def poll(self, stream: Stream, cursor: Any) -> Iterator[Page]:
+    def poll(self, stream: Stream, cursor: Any, stored: StoredSnapshots | None = None) -> Iterator[Page]:
         self.client.pacer.reset_budget()
         self.lookups.forget()
-        yield from self.poller.poll(stream, cursor)
+        yield from self.poller.poll(stream, cursor, stored)
 
     def reread(self, stream: Stream, ids: Sequence[str]) -> Page:
         self.client.pacer.reset_budget()

@@ -13,13 +13,13 @@ ticket re-emits the records whose ``ticket.calls_logged`` includes it (see :mod:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from rules.model import Stream
-from sync.connectors.base import ConnectorError, Page
+from sync.connectors.base import ConnectorError, Page, StoredSnapshots
 
 from .api import HubSpotApi
 from .enrich import Enricher
@@ -35,6 +35,14 @@ SEARCH_CAP = 10_000  # a search query pages through at most this many results
 
 def _later(current: datetime | None, candidate: datetime) -> datetime:
     return candidate if current is None or candidate > current else current
+
+
+_ABSENT = object()
+
+
+def _modified(snapshot: Mapping[str, Any] | None, name: str) -> Any:
+    """A stored snapshot's modification time (``_ABSENT`` when nothing is stored)."""
+    return _ABSENT if snapshot is None else snapshot.get(name, _ABSENT)
 
 
 @dataclass
@@ -88,7 +96,7 @@ class Poller:
         self.search_cap = search_cap
         self._first_answer: datetime | None = None  # HubSpot's ``Date`` on this poll's first answer
 
-    def poll(self, stream: Stream, raw_cursor: Any) -> Iterator[Page]:
+    def poll(self, stream: Stream, raw_cursor: Any, stored: StoredSnapshots | None = None) -> Iterator[Page]:
         shape, conditions = RecordShape.of(stream), parse_where(stream.where)
         counted = list(dict.fromkeys(count.object for count in shape.counts))
         cursor = Cursor.load(raw_cursor, counted)
@@ -103,7 +111,8 @@ class Poller:
         filters = [c.search_filter() for c in conditions]
         for batch in self._scan(shape.object, since, filters, shape.properties):
             cursor.modified = _later(cursor.modified, instant(batch[-1]["properties"][shape.modified]))
-            yield Page(records=self.enricher.records(batch, shape), cursor=cursor.dump())
+            fresh = self._not_stored(batch, shape, stored)
+            yield Page(records=self.enricher.records(fresh, shape) if fresh else [], cursor=cursor.dump())
         for name in counted:
             for batch in self._scan(name, resumed[name] or started, [], []):
                 latest = instant(batch[-1]["properties"][modified_property(name)])
@@ -115,6 +124,23 @@ class Poller:
         # portal clock that moves cannot open a gap or re-read a burst.
         cursor.polled = self._first_answer or started
         yield Page(cursor=cursor.dump())
+
+    @staticmethod
+    def _not_stored(
+        batch: list[dict[str, Any]], shape: RecordShape, stored: StoredSnapshots | None
+    ) -> list[dict[str, Any]]:
+        """The objects of ``batch`` not already stored at this modification time: the overlap re-reads
+        records it handed over before, and enriching those again would cost calls for nothing (a
+        change to a related object alone does not re-emit a record outside the overlap either)."""
+        if stored is None:
+            return batch
+        snapshots = stored([str(item["id"]) for item in batch])
+        return [
+            item
+            for item in batch
+            if _modified(snapshots.get(str(item["id"])), shape.modified)
+            != item["properties"].get(shape.modified)
+        ]
 
     def reread(self, stream: Stream, ids: Sequence[str]) -> Page:
         """The current version of these records, enriched, in batch reads; gone ones are deleted."""

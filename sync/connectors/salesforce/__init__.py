@@ -7,7 +7,7 @@ from typing import Any
 
 from rules.model import RuleSet, Stream
 from rules.settings import ConnectionSettings
-from sync.connectors.base import Clock, ConnectorSpec, DeliveryResult, OwedAction, Page
+from sync.connectors.base import Clock, ConnectorSpec, DeliveryResult, OwedAction, Page, StoredSnapshots
 from sync.connectors.salesforce.client import SalesforceClient
 from sync.connectors.salesforce.polling import poll_stream, reread_records
 from sync.connectors.salesforce.settings import SalesforceSettings, record_url
@@ -21,7 +21,7 @@ class SalesforceConnector:
         self.client = client
         self.writer = SalesforceWriter(client)
 
-    def poll(self, stream: Stream, cursor: Any) -> Iterator[Page]:
+    def poll(self, stream: Stream, cursor: Any, stored: StoredSnapshots | None = None) -> Iterator[Page]:
         return poll_stream(self.client, stream, cursor, self.client.settings.overlap.total)
 
     def reread(self, stream: Stream, ids: Sequence[str]) -> Page:
