@@ -318,3 +318,28 @@ def test_a_date_at_the_end_of_the_calendar_is_a_notice_not_a_crash(reminder: Mem
     """Found by the property tests: year 9999 plus a delay overflowed inside evaluation."""
     result = reminder.run(sli(CreatedDate="9999-12-31T23:00:00.000+0000"), T0)
     assert [n.kind for n in result.notices] == ["error"] and "out of range" in result.notices[0].message
+
+
+@pytest.mark.parametrize(
+    ("files", "personal"),
+    [
+        ({"alert.txt": "SLI {{ record.Name }}", "alert.html": "<p>{{ record.Name }}</p>"}, False),
+        ({"alert.txt": "Hi {{ recipient.email }}", "alert.html": "<p>SLI</p>"}, True),
+        (
+            {"alert.txt": "{% include '_hi.txt' %}", "alert.html": "<p>SLI</p>", "_hi.txt": "{{ recipient.email }}"},
+            True,
+        ),
+    ],
+)
+def test_an_email_is_personal_exactly_when_its_texts_read_the_recipient(
+    write_config: Callable[..., Path], files: dict[str, str], personal: bool
+) -> None:
+    """Rendered once per firing when nothing reads ``recipient`` (also through an include), else per person."""
+    memory = Memory(load_config(write_config(ALERT, templates=files)))
+    emails = [a.payload.dump() for a in memory.run(sli(), T0).actions if a.kind == "notify"]
+    texts = [email["text"].removeprefix("Hi ") for email in emails]
+    assert len(emails) == 2
+    if personal:
+        assert texts == [email["to"]["email"] for email in emails]
+    else:
+        assert texts == [f"SLI {sli()['Name']}"] * 2
