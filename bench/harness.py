@@ -113,6 +113,11 @@ class Worker:
         ]
         return max(o.total.total_seconds() for o in overlaps if o is not None)
 
+    def reset_polled(self) -> None:
+        """Start counting pages and records afresh (before a measured cycle)."""
+        for connector in self.connectors.values():
+            connector.pages = connector.records = 0
+
     def polled(self) -> tuple[int, int]:
         """``(pages, records)`` the connectors gave since their last reset."""
         return (

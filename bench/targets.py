@@ -64,6 +64,7 @@ TARGETS: dict[str, list[Target]] = {
         Target("calls over minimum <= 0", _over_minimum, 0),
         Target("CPU over empty < 0.5", _above_empty, 0.4999, unit=" s"),
     ],
+    "overlap-after-burst": [Target("SQL/page <= 10", lambda r: r.stmts_per_page, STATEMENTS_PER_PAGE)],
     "idle-tracked": [
         Target("calls <= 10", _calls, 10),
         Target("CPU <= 1.7", lambda r: r.cpu_s, 1.7, unit=" s"),

@@ -326,7 +326,11 @@ def test_a_date_at_the_end_of_the_calendar_is_a_notice_not_a_crash(reminder: Mem
         ({"alert.txt": "SLI {{ record.Name }}", "alert.html": "<p>{{ record.Name }}</p>"}, False),
         ({"alert.txt": "Hi {{ recipient.email }}", "alert.html": "<p>SLI</p>"}, True),
         (
-            {"alert.txt": "{% include '_hi.txt' %}", "alert.html": "<p>SLI</p>", "_hi.txt": "{{ recipient.email }}"},
+            {
+                "alert.txt": "{% include '_hi.txt' %}",
+                "alert.html": "<p>SLI</p>",
+                "_hi.txt": "{{ recipient.email }}",
+            },
             True,
         ),
     ],

@@ -16,7 +16,7 @@ from .context import Anchors
 from .delivery import Deliverer
 from .lookups import Lookups
 from .pacing import Monotonic, Sleep
-from .polling import PAGE_SIZE, SEARCH_CAP, Poller
+from .polling import ENRICH_GROUP, PAGE_SIZE, SEARCH_CAP, Poller
 from .settings import HubSpotSettings
 
 
@@ -38,11 +38,14 @@ class HubSpotConnector:
         now: Callable[[], datetime] = _utc_now,
         page_size: int = PAGE_SIZE,
         search_cap: int = SEARCH_CAP,
+        group_size: int = ENRICH_GROUP,
     ) -> None:
         self.client = HubSpotClient(settings, sleep, monotonic)
         api = HubSpotApi(self.client)
         self.lookups = Lookups(api)
-        self.poller = Poller(api, self.lookups, settings.overlap.total, now, page_size, search_cap)
+        self.poller = Poller(
+            api, self.lookups, settings.overlap.total, now, page_size, search_cap, group_size
+        )
         streams = {f"{self.name}.{key}": Anchors.of(cfg) for key, cfg in settings.streams.items()}
         self.deliverer = Deliverer(api, streams, settings.transactional_email_id, now)
 

@@ -31,6 +31,7 @@ from .where import parse_where
 
 PAGE_SIZE = 200  # the search API's maximum
 SEARCH_CAP = 10_000  # a search query pages through at most this many results
+ENRICH_GROUP = 1_000  # objects enriched (and handed over) together: an association read's maximum
 
 
 def _later(current: datetime | None, candidate: datetime) -> datetime:
@@ -86,6 +87,7 @@ class Poller:
         now: Callable[[], datetime],
         page_size: int = PAGE_SIZE,
         search_cap: int = SEARCH_CAP,
+        group_size: int = ENRICH_GROUP,
     ) -> None:
         self.api = api
         self.enricher = Enricher(api, lookups.owners)
@@ -94,6 +96,7 @@ class Poller:
         self.now = now
         self.page_size = page_size
         self.search_cap = search_cap
+        self.group_size = group_size
         self._first_answer: datetime | None = None  # HubSpot's ``Date`` on this poll's first answer
 
     def poll(self, stream: Stream, raw_cursor: Any, stored: StoredSnapshots | None = None) -> Iterator[Page]:
@@ -109,7 +112,7 @@ class Poller:
         resumed = {name: cursor.start(cursor.counted[name], self.overlap) for name in counted}
         cursor.polled = None  # until this poll finishes, a crash resumes from the last page's records
         filters = [c.search_filter() for c in conditions]
-        for batch in self._scan(shape.object, since, filters, shape.properties):
+        for batch in self._grouped(self._scan(shape.object, since, filters, shape.properties)):
             cursor.modified = _later(cursor.modified, instant(batch[-1]["properties"][shape.modified]))
             fresh = self._not_stored(batch, shape, stored)
             yield Page(records=self.enricher.records(fresh, shape) if fresh else [], cursor=cursor.dump())
@@ -124,6 +127,18 @@ class Poller:
         # portal clock that moves cannot open a gap or re-read a burst.
         cursor.polled = self._first_answer or started
         yield Page(cursor=cursor.dump())
+
+    def _grouped(self, pages: Iterator[list[dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
+        """Search pages (200) joined into groups of ``group_size`` objects or more (a page is never
+        split), so each relation costs one association read per 1,000 records, the most one call takes."""
+        group: list[dict[str, Any]] = []
+        for page in pages:
+            group.extend(page)
+            if len(group) >= self.group_size:
+                yield group
+                group = []
+        if group:
+            yield group
 
     @staticmethod
     def _not_stored(

@@ -82,7 +82,12 @@ class HubSpotDriver(SandboxedDriver):
 
     def connector(self) -> Connector:
         return HubSpotConnector(
-            self.settings, sleep=_no_wait, monotonic=time.monotonic, now=self.clock, page_size=self.page_size
+            self.settings,
+            sleep=_no_wait,
+            monotonic=time.monotonic,
+            now=self.clock,
+            page_size=self.page_size,
+            group_size=1,  # each search page handed over alone, so paging shows
         )
 
     def create(self) -> str:
