@@ -58,6 +58,7 @@ class StreamWork:
     companies: int = 0
     tickets: int = 0  # HubSpot: crm-sync tickets already linked to the changed records
     calls: int = 0  # HubSpot: calls logged in the window
+    counts_calls: bool = False  # HubSpot: the stream counts calls logged on its tickets
     long_text_fields: int = 0  # Salesforce: long-text fields the stream selects
 
 
@@ -94,7 +95,10 @@ def _hubspot(work: Work) -> Counter[str]:
     for stream in (s for s in work.streams if s.crm == "hubspot"):
         changed += stream.changed
         need[ep.HS_SEARCH_SUBMISSIONS] += max(stream.polls, pages(stream.changed, HS_SEARCH_PAGE))
-        need[ep.HS_SEARCH_CALLS] += pages(stream.calls, HS_SEARCH_PAGE)
+        # Calls logged re-emit their submissions (``ticket.calls_logged``): a poll must ask for them.
+        need[ep.HS_SEARCH_CALLS] += max(
+            stream.polls if stream.counts_calls else 0, pages(stream.calls, HS_SEARCH_PAGE)
+        )
         need[ep.HS_READ_CONTACTS] += pages(stream.contacts, HS_OBJECT_BATCH)
         need[ep.HS_READ_COMPANIES] += pages(stream.companies, HS_OBJECT_BATCH)
         need[ep.HS_CONTACT_COMPANIES] += pages(stream.contacts, HS_ASSOCIATION_BATCH)

@@ -9,7 +9,7 @@ from typing import Any
 
 from bench.endpoints import SENDS
 from bench.minimum import StreamWork, Work, long_text_fields
-from rules.model import RuleSet
+from rules.model import RuleSet, Stream
 
 
 @dataclass
@@ -86,9 +86,16 @@ def work_of(
                 changed=counts.get("changed", 0),
                 contacts=counts.get("contacts", 0),
                 companies=counts.get("companies", 0),
+                counts_calls=any(r.object == "calls" for r in _relations(stream)),
                 long_text_fields=long_text_fields(stream.object, stream.fields)
                 if stream.crm == "salesforce"
                 else 0,
             )
         )
     return Work(streams=streams, actions=actions, fresh_session=fresh_session)
+
+
+def _relations(stream: Stream) -> list[Any]:
+    """A HubSpot stream's configured relations (none for other CRMs)."""
+    relations = getattr(stream.settings, "relations", None) or {}
+    return list(relations.values())
