@@ -86,7 +86,7 @@ def work_of(
                 changed=counts.get("changed", 0),
                 contacts=counts.get("contacts", 0),
                 companies=counts.get("companies", 0),
-                counts_calls=any(r.object == "calls" for r in _relations(stream)),
+                counts_calls=any(getattr(r, "count", None) == "calls" for r in _relations(stream)),
                 long_text_fields=long_text_fields(stream.object, stream.fields)
                 if stream.crm == "salesforce"
                 else 0,
