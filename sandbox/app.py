@@ -15,10 +15,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any, Protocol
 
+from sandbox.clock import OffsetClock, SettableClock
 from sandbox.control import ControlEndpoints, is_control
 from sandbox.core import (
     Clock,
@@ -79,6 +81,7 @@ class Sandbox:
     ``sandbox.salesforce.SalesforceEmulator`` and ``sandbox.hubspot.HubSpotEmulator``.
     With ``state_dir`` the state is loaded on start and saved to ``state_dir/state.json``
     ``save_debounce_s`` after a mutating request (at once when 0) and on ``close()``.
+    The default clock is an ``OffsetClock`` on the wall clock, so ``POST /_sandbox/clock`` can move it.
     """
 
     def __init__(
@@ -94,7 +97,7 @@ class Sandbox:
         state_dir: str | os.PathLike[str] | None = None,
         save_debounce_s: float = 0.0,
     ) -> None:
-        self.clock = clock
+        self.clock: Clock = OffsetClock() if clock is system_clock else clock
         self.outbox = outbox if outbox is not None else Outbox()
         self.latency_ms = latency_ms
         self.salesforce_settings = salesforce_settings
@@ -120,8 +123,7 @@ class Sandbox:
             if self.state_dir is not None
             else None
         )
-        if self._state is not None:
-            self._state.load()
+        self.loaded_state = self._state.load() if self._state is not None else False
 
     def _build(self, source: Any, module: str, cls_name: str, settings_name: str, crm: str) -> Any:
         attr = f"{crm}_settings"
@@ -229,9 +231,42 @@ class Sandbox:
         with self._lock:
             return [dict(r) for r in self._requests]
 
-    def reset(self) -> None:
-        """Reference org and portal, no records, no faults, no emails, empty request log."""
+    def clock_state(self) -> dict[str, Any]:
+        """``{"now": ISO-8601, "movable": bool[, "offset_seconds": N]}`` (``GET /_sandbox/clock``)."""
         with self._lock:
+            state: dict[str, Any] = {
+                "now": self.clock().astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                "movable": isinstance(self.clock, SettableClock),
+            }
+            if isinstance(self.clock, OffsetClock):
+                state["offset_seconds"] = self.clock.offset.total_seconds()
+            return state
+
+    def set_clock(self, when: datetime) -> dict[str, Any]:
+        """Make it ``when`` for both CRMs; ``TypeError`` when the clock given to the sandbox cannot move."""
+        with self._lock:
+            self._movable_clock().set(when)
+        self._changed(mutating=True)
+        return self.clock_state()
+
+    def advance_clock(self, delta: timedelta) -> dict[str, Any]:
+        """Move both CRMs' clock forward by ``delta``."""
+        with self._lock:
+            self._movable_clock().advance(delta.total_seconds())
+        self._changed(mutating=True)
+        return self.clock_state()
+
+    def _movable_clock(self) -> SettableClock:
+        if not isinstance(self.clock, SettableClock):
+            raise TypeError("this sandbox's clock cannot be moved (it was given a fixed clock function)")
+        return self.clock
+
+    def reset(self) -> None:
+        """Reference org and portal, no records, no faults, no emails, empty request log; the sandbox's
+        own clock back to the wall clock (a clock passed in is left alone)."""
+        with self._lock:
+            if isinstance(self.clock, OffsetClock):
+                self.clock.reset()
             self.salesforce.reset()
             self.hubspot.reset()
             self.outbox.clear()
@@ -242,15 +277,32 @@ class Sandbox:
     # -- state (the file is kept by sandbox.persistence) -----------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
-        """Everything persisted: both emulators, the outbox and the request log (not faults)."""
+        """Everything persisted: both emulators, the outbox, the request log and the clock (not faults)."""
         with self._lock:
-            return {
+            state = {
                 "format": STATE_FORMAT,
                 "salesforce": self.salesforce.snapshot(),
                 "hubspot": self.hubspot.snapshot(),
                 "emails": self.emails(),
                 "requests": self.requests(),
             }
+            clock = self._clock_snapshot()
+            if clock is not None:
+                state["clock"] = clock
+            return state
+
+    def _clock_snapshot(self) -> dict[str, Any] | None:
+        # The sandbox's own clock is kept as its offset: time spent stopped still passes, as on a server.
+        # A clock passed in belongs to the caller and is not saved.
+        if isinstance(self.clock, OffsetClock):
+            return {"offset_seconds": self.clock.offset.total_seconds()}
+        return None
+
+    def _restore_clock(self, state: Any) -> None:
+        if not isinstance(state, dict):
+            return
+        if isinstance(self.clock, OffsetClock) and "offset_seconds" in state:
+            self.clock.offset = timedelta(seconds=float(state["offset_seconds"]))
 
     def restore(self, state: dict[str, Any]) -> None:
         """Inverse of ``snapshot()``."""
@@ -264,6 +316,7 @@ class Sandbox:
                 self.outbox.record(SentEmail(**email))
             self._requests = [dict(r) for r in state.get("requests", [])]
             self._faults.clear()
+            self._restore_clock(state.get("clock"))
 
     @property
     def state_file(self) -> Path | None:

@@ -1,4 +1,5 @@
-"""The ``/_sandbox/*`` control endpoints: health, sent emails, request log, faults, HubSpot owners, reset.
+"""The ``/_sandbox/*`` control endpoints: health, sent emails, request log, faults, clock, HubSpot seeding
+(owners and records of any object type, read-only ones included), reset.
 
 They answer from the sandbox's Python API (``Controllable``), so both mirror each other.
 """
@@ -7,13 +8,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from sandbox.clock import parse_duration, parse_instant
 from sandbox.core import CRMS, SandboxRequest, SandboxResponse, json_response
 
 log = logging.getLogger(__name__)
 
 CONTROL_PREFIX = "/_sandbox"
+HUBSPOT_OBJECTS = "/hubspot/objects/"
 
 
 def is_control(path: str) -> bool:
@@ -38,6 +42,12 @@ class Controllable(Protocol):
 
     def reset(self) -> None: ...
 
+    def clock_state(self) -> dict[str, Any]: ...
+
+    def set_clock(self, when: datetime) -> dict[str, Any]: ...
+
+    def advance_clock(self, delta: timedelta) -> dict[str, Any]: ...
+
 
 class ControlEndpoints:
     """Routes ``/_sandbox/*`` requests to ``box``; errors come back as JSON, never raised."""
@@ -51,6 +61,8 @@ class ControlEndpoints:
             ("GET", "/faults"): lambda r: json_response(200, {"faults": box.faults()}),
             ("POST", "/faults"): self._post_fault,
             ("DELETE", "/faults"): lambda r: json_response(200, {"cleared": box.clear_faults()}),
+            ("GET", "/clock"): lambda r: json_response(200, box.clock_state()),
+            ("POST", "/clock"): self._post_clock,
             ("POST", "/hubspot/owners"): self._post_owner,
             ("POST", "/reset"): self._post_reset,
         }
@@ -71,6 +83,10 @@ class ControlEndpoints:
         handler = self._handlers.get((method, route))
         if handler is not None:
             return handler(request)
+        if route.startswith(HUBSPOT_OBJECTS) and "/" not in route[len(HUBSPOT_OBJECTS) :]:
+            if method != "POST":
+                return json_response(405, {"error": "method_not_allowed", "message": f"{method} {request.path}"})
+            return self._post_hubspot_object(request, route[len(HUBSPOT_OBJECTS) :])
         if any(path == route for _, path in self._handlers):
             return json_response(405, {"error": "method_not_allowed", "message": f"{method} {request.path}"})
         return json_response(404, {"error": "not_found", "message": f"no sandbox endpoint {request.path}"})
@@ -97,6 +113,50 @@ class ControlEndpoints:
         )
         return json_response(201, owner)
 
+    def _post_clock(self, request: SandboxRequest) -> SandboxResponse:
+        try:
+            spec = request.json()
+        except ValueError:
+            spec = None
+        if not isinstance(spec, dict) or len(spec) != 1 or not ({"set", "advance"} & spec.keys()):
+            return _bad_request('the body is {"set": "2026-12-01T09:00:00Z"} or {"advance": "2d"}')
+        try:
+            if "set" in spec:
+                return json_response(200, self.box.set_clock(parse_instant(spec["set"])))
+            return json_response(200, self.box.advance_clock(parse_duration(spec["advance"])))
+        except ValueError as exc:
+            return _bad_request(f"{next(iter(spec))}: {exc}")
+        except TypeError as exc:
+            return json_response(409, {"error": "clock_not_movable", "message": str(exc)})
+
+    def _post_hubspot_object(self, request: SandboxRequest, object_type: str) -> SandboxResponse:
+        """Create a record as ``POST crm/v3/objects/{type}`` would, read-only types included; no rate
+        limit, no faults. HubSpot's own validation errors come back in HubSpot's error shape."""
+        try:
+            spec = request.json()
+        except ValueError:
+            spec = None
+        if not isinstance(spec, dict):
+            return _bad_request('the body is {"properties": {...}, "associations": [...]}')
+        properties = spec["properties"] if spec.get("properties") is not None else {}
+        associations = spec["associations"] if spec.get("associations") is not None else []
+        if not isinstance(properties, dict):
+            return _bad_request("properties must be an object of property names to values")
+        if not isinstance(associations, list) or not all(isinstance(a, dict) for a in associations):
+            return _bad_request('associations must be a list of {"to": {"id"}, "types": [...]}')
+        try:
+            record = self.box.hubspot.create(object_type, properties, associations)
+        except Exception as exc:
+            status, body = getattr(exc, "status", None), getattr(exc, "body", None)
+            if isinstance(status, int) and callable(body):  # the emulator's HubSpot-shaped ApiError
+                return json_response(status, body())
+            raise
+        return json_response(201, record)
+
     def _post_reset(self, request: SandboxRequest) -> SandboxResponse:
         self.box.reset()
         return json_response(200, {"status": "reset"})
+
+
+def _bad_request(message: str) -> SandboxResponse:
+    return json_response(400, {"error": "bad_request", "message": message})

@@ -28,6 +28,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8443, help="port (default 8443; 0 picks a free one)")
     parser.add_argument("--state-dir", type=Path, help="keep records, emails, request log and certs here")
     parser.add_argument("--latency-ms", type=float, default=0, help="delay added to every CRM API request")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="seed the demo data set into an empty sandbox (a saved state is kept as it is)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request to stderr")
     return parser
 
@@ -66,6 +71,8 @@ def main(argv: Sequence[str] | None = None, *, sandbox_factory: Callable[..., Sa
             print(f"crm-sync sandbox serve: {exc}", file=sys.stderr)
             return 1
         try:
+            if args.demo:
+                _seed_demo(sandbox)
             return _serve(sandbox, args, tls_dir, stop)
         finally:
             sandbox.close()
@@ -74,6 +81,25 @@ def main(argv: Sequence[str] | None = None, *, sandbox_factory: Callable[..., Sa
             signal.signal(sig, handler)
         if temp is not None:
             temp.cleanup()
+
+
+def _seed_demo(sandbox: Sandbox) -> None:
+    """Seed the demo data set, dated by the sandbox's clock, unless a saved state was loaded.
+
+    The summary goes to stderr: stdout carries only the six ``export`` lines."""
+    if sandbox.loaded_state:
+        print(
+            f"crm-sync sandbox serve: --demo: kept the saved state in {sandbox.state_file}; "
+            "the demo data set is seeded only into an empty sandbox",
+            file=sys.stderr,
+        )
+        return
+    from sandbox.demo_data import seed_demo
+
+    summary = seed_demo(sandbox, sandbox.clock())
+    sandbox.save()
+    print("\n".join(["crm-sync sandbox serve: seeded the demo data set.", *summary.lines()]), file=sys.stderr)
+    sys.stderr.flush()
 
 
 def _serve(sandbox: Sandbox, args: argparse.Namespace, tls_dir: Path, stop: threading.Event) -> int:

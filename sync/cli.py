@@ -95,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--now", help=now_help)
     plan.add_argument("--json", action="store_true", help="machine-readable output")
     sandbox = sub.add_parser("sandbox", help="local Salesforce and HubSpot emulators")
-    sandbox.add_argument("sandbox_args", nargs=argparse.REMAINDER, help="serve [--host H] [--port P] ...")
+    sandbox.add_argument("sandbox_args", nargs=argparse.REMAINDER, help="serve [--host H] [--port P] [--demo] ...")
     return parser
 
 
@@ -246,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             rest = list(args.sandbox_args)
             if not rest or rest[0] != "serve":
                 print(
-                    "usage: crm-sync sandbox serve [--host H] [--port P] [--state-dir DIR] [--latency-ms N]"
+                    "usage: crm-sync sandbox serve [--host H] [--port P] [--state-dir DIR] [--latency-ms N] [--demo]"
                 )
                 return EXIT_USAGE
             return sandbox_main(rest[1:])

@@ -13,6 +13,8 @@ import sqlalchemy as sa
 
 from tests.support import T0, Clock
 
+pytest_plugins = ["pytester"]  # for tests of the test suite's own plugins (tests/test_contract_suite.py)
+
 POSTGRES_URL = os.environ.get(
     "CRM_SYNC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

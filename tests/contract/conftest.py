@@ -1,9 +1,12 @@
-"""Fixtures for the contract suite: the real client libraries against the served sandbox.
+"""Fixtures for the contract suite: the real client libraries against the served sandbox, or against a
+real Salesforce org and HubSpot portal when ``CRM_SYNC_LIVE_*`` is set (``tests.contract.live``).
 
 Every test talks to the CRMs through their public APIs only. The one exception is ``backdoor``: it
-seeds what the real API cannot write (feedback submissions, owners), seeds bulk volumes quickly
-where a test is only about paging, tightens limits, and reads the sent-mail outbox. Against a live
-org/portal those steps would be done by hand (or with a test inbox); nothing else would change.
+seeds what the real API cannot write (feedback submissions, owners, over the sandbox's
+``/_sandbox`` endpoints), seeds bulk volumes quickly where a test is only about paging, tightens
+limits, and reads the sent-mail outbox. Tests that use it are marked ``backdoor`` and skipped in a
+live run; nothing else changes. ``tests.contract.markers`` makes collection fail for a test that
+does not name its source (``documented``/``guessed``).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,11 +22,23 @@ import requests
 from hubspot import HubSpot
 from simple_salesforce import Salesforce
 
-from sandbox.seeds.hubspot import create_submission
 from sandbox.testing import SandboxHandle, sandbox_server, sandbox_server_session  # noqa: F401
+from tests.contract.live import LiveConfigError, LiveTarget, live_target
+from tests.contract.markers import BACKDOOR_MARKER, BACKDOOR_REASON, PLUGIN_NAME, ContractSuite
 
 SF_VERSION = "62.0"
 SF_DATA = f"/services/data/v{SF_VERSION}"
+FEEDBACK_TO_CONTACT = 98  # HUBSPOT_DEFINED feedback submission -> contact
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", BACKDOOR_MARKER)
+    try:
+        target = live_target()
+    except LiveConfigError as exc:
+        raise pytest.UsageError(f"contract suite: {exc}") from None
+    if not config.pluginmanager.has_plugin(PLUGIN_NAME):
+        config.pluginmanager.register(ContractSuite(Path(__file__).parent, target), PLUGIN_NAME)
 
 
 @dataclass
@@ -40,13 +56,26 @@ class Backdoor:
         """Create many records fast (for paging checks only); returns their ids."""
         return [self.server.sandbox.hubspot.create(object_type, dict(row))["id"] for row in rows]
 
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        with self.server.session() as session:
+            answer = session.post(f"{self.server.url}/_sandbox/{path}", json=body, timeout=10)
+        assert answer.status_code == 201, answer.text
+        return dict(answer.json())
+
     def feedback_submission(self, properties: dict[str, Any], contact_id: str) -> str:
-        """A survey response: the feedback submissions API is read-only, so it cannot be seeded over HTTP."""
-        return create_submission(self.server.sandbox.hubspot, contact_id, properties)
+        """A survey response linked to its contact: the feedback submissions API is read-only, so it is
+        seeded through ``POST /_sandbox/hubspot/objects/feedback_submissions``."""
+        association = {
+            "to": {"id": contact_id},
+            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": FEEDBACK_TO_CONTACT}],
+        }
+        body = {"properties": {**properties, "hs_contact_id": contact_id}, "associations": [association]}
+        return str(self._post("hubspot/objects/feedback_submissions", body)["id"])
 
     def hubspot_owner(self, email: str, first: str, last: str, teams: list[str]) -> dict[str, Any]:
-        """An owner in ``teams`` (the first is primary): owners are read-only through the API."""
-        return dict(self.server.sandbox.hubspot.seed_owner(email, first, last, teams))
+        """An owner in ``teams`` (the first is primary): owners are read-only through the API, so it is
+        seeded through ``POST /_sandbox/hubspot/owners``."""
+        return self._post("hubspot/owners", {"email": email, "firstName": first, "lastName": last, "teams": teams})
 
     def salesforce_daily_budget(self, calls: int) -> None:
         """Shrink the org's daily API allocation (restored after the test)."""
@@ -64,28 +93,47 @@ class Backdoor:
         return list(answer.json()["emails"])
 
 
-@pytest.fixture
-def backdoor(sandbox_server: SandboxHandle, monkeypatch: pytest.MonkeyPatch) -> Backdoor:  # noqa: F811
-    return Backdoor(sandbox_server, monkeypatch)
+@pytest.fixture(scope="session")
+def live() -> LiveTarget:
+    """The real org and portal named by ``CRM_SYNC_LIVE_*`` (inactive: the served sandbox)."""
+    return live_target()
 
 
 @pytest.fixture
-def base_url(sandbox_server: SandboxHandle) -> str:  # noqa: F811
-    """Where both CRMs answer (a live run would use the org's My Domain and api.hubapi.com)."""
-    return sandbox_server.url
+def backdoor(live: LiveTarget, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Backdoor:
+    if live.active:  # the collection hook skips these tests already; this guards a direct use
+        pytest.skip(BACKDOOR_REASON)
+    return Backdoor(request.getfixturevalue("sandbox_server"), monkeypatch)
 
 
 @pytest.fixture
-def http(sandbox_server: SandboxHandle) -> Iterator[requests.Session]:  # noqa: F811
-    """A plain ``requests`` session that trusts the sandbox CA and ignores env CA bundles."""
-    with sandbox_server.session() as session:
+def base_url(live: LiveTarget, request: pytest.FixtureRequest) -> str:
+    """Where the CRMs answer: the served sandbox (both), or in a live run the Salesforce login URL if
+    Salesforce is live, else HubSpot's API host."""
+    if live.active:
+        env = live.client_env()
+        return env["SALESFORCE_LOGIN_URL"] or env["HUBSPOT_BASE_URL"]
+    return str(request.getfixturevalue("sandbox_server").url)
+
+
+@pytest.fixture
+def http(live: LiveTarget, request: pytest.FixtureRequest) -> Iterator[requests.Session]:
+    """A plain ``requests`` session: trusting only the sandbox CA (env CA bundles ignored), or in a live
+    run the public CAs."""
+    if live.active:
+        with requests.Session() as session:
+            yield session
+        return
+    with request.getfixturevalue("sandbox_server").session() as session:
         yield session
 
 
 @pytest.fixture
-def env(sandbox_server: SandboxHandle) -> dict[str, str]:  # noqa: F811
-    """The six client variables ``crm-sync sandbox serve`` prints."""
-    return sandbox_server.client_env()
+def env(live: LiveTarget, request: pytest.FixtureRequest) -> dict[str, str]:
+    """The six client variables ``crm-sync sandbox serve`` prints (in a live run, the live systems')."""
+    if live.active:
+        return live.client_env()
+    return dict(request.getfixturevalue("sandbox_server").client_env())
 
 
 # -- Salesforce -----------------------------------------------------------------------------------

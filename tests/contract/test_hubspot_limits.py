@@ -19,8 +19,8 @@ HEADERS = (
 )
 
 
+@pytest.mark.documented("https://developers.hubspot.com/docs/api/usage-details (X-HubSpot-RateLimit-* headers)")
 def test_rate_limit_headers_on_non_search_answers(hs_call: HsCall) -> None:
-    # HubSpot docs: "429": Daily, -Daily-Remaining, -Interval-Milliseconds, -Max, -Remaining headers.
     first = hs_call("GET", "crm/v3/objects/contacts")
     second = hs_call("GET", "crm/v3/objects/contacts")
     for name in HEADERS:
@@ -31,15 +31,15 @@ def test_rate_limit_headers_on_non_search_answers(hs_call: HsCall) -> None:
     )
 
 
+@pytest.mark.documented("https://developers.hubspot.com/docs/api/usage-details (the search endpoints return no rate-limit headers)")
 def test_search_answers_carry_no_rate_limit_headers(hs_call: HsCall) -> None:
-    # HubSpot docs: "Search API": search responses carry no X-HubSpot-RateLimit-* headers.
     answer = hs_call("POST", "crm/v3/objects/contacts/search", json={})
     assert answer.status_code == 200
     assert not [h for h in answer.headers if h.lower().startswith("x-hubspot-ratelimit")]
 
 
+@pytest.mark.documented("https://developers.hubspot.com/docs/api/usage-details (429 body with errorType RATE_LIMIT and policyName)")
 def test_burst_limit_is_429_ten_secondly_rolling(hs: HubSpot, backdoor: Backdoor) -> None:
-    # HubSpot docs: "429": body {status, message, errorType: RATE_LIMIT, correlationId, policyName}.
     backdoor.hubspot_burst_limit(3)
     with pytest.raises(ApiException) as caught:
         for _ in range(5):
@@ -52,8 +52,8 @@ def test_burst_limit_is_429_ten_secondly_rolling(hs: HubSpot, backdoor: Backdoor
     assert body["correlationId"] and body["message"]
 
 
+@pytest.mark.documented("https://developers.hubspot.com/docs/api-reference/search/guide (Limits: 5 requests per second)")
 def test_search_limit_is_429_secondly(hs_call: HsCall) -> None:
-    # HubSpot docs: "Limits": search allows 5 requests per second; SECONDLY policy observed ("429").
     statuses = []
     for _ in range(12):
         answer = hs_call("POST", "crm/v3/objects/contacts/search", json={})

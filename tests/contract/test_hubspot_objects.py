@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hubspot import HubSpot
 from hubspot.crm.objects import (
     BatchInputSimplePublicObjectBatchInputForCreate,
@@ -26,8 +27,8 @@ def make_contacts(hs: HubSpot, count: int, prefix: str = "c") -> list[str]:
     return [r.id for r in made.results]
 
 
+@pytest.mark.documented("https://developers.hubspot.com/docs/api/crm/understanding-the-crm (list endpoints: limit, after, paging.next.after)")
 def test_list_pages_with_after_cursor(hs: HubSpot) -> None:
-    # HubSpot docs: "List endpoint": up to 100 per page, paged by paging.next.after until it is absent.
     made = make_contacts(hs, 25)
     seen: list[str] = []
     after = None
@@ -43,9 +44,8 @@ def test_list_pages_with_after_cursor(hs: HubSpot) -> None:
     assert sorted(seen) == sorted(made)
 
 
+@pytest.mark.documented("https://developers.hubspot.com/docs/api-reference/error-handling (multi-status 207 with context.objectWriteTraceId)")
 def test_batch_create_with_trace_ids_answers_207(hs_call: HsCall) -> None:
-    # HubSpot docs: "Batch create": objectWriteTraceId per input enables 207 partial results with
-    # errors[].context.objectWriteTraceId.
     inputs = [
         {"properties": TICKET, "objectWriteTraceId": "good"},
         {"properties": {**TICKET, "hs_pipeline_stage": "no-such-stage"}, "objectWriteTraceId": "bad"},
@@ -60,8 +60,8 @@ def test_batch_create_with_trace_ids_answers_207(hs_call: HsCall) -> None:
     assert body["errors"][0]["category"]
 
 
+@pytest.mark.documented("https://developers.hubspot.com/docs/api/crm/contacts (batch upsert by idProperty on a unique property; new: true|false)")
 def test_batch_upsert_by_unique_property(hs_call: HsCall) -> None:
-    # HubSpot docs: "Idempotency": batch/upsert with idProperty on a unique property creates or updates.
     def upsert(name: str) -> dict[str, object]:
         item = {"idProperty": "email", "id": "pat@contract.test", "properties": {"firstname": name}}
         answer = hs_call("POST", "crm/v3/objects/contacts/batch/upsert", json={"inputs": [item]})
@@ -74,8 +74,8 @@ def test_batch_upsert_by_unique_property(hs_call: HsCall) -> None:
     assert updated["properties"]["firstname"] == "Patricia"  # type: ignore[index]
 
 
+@pytest.mark.documented("https://developers.hubspot.com/docs/api-reference/error-handling (multi-status 207 with context.objectWriteTraceId)")
 def test_batch_upsert_partial_failure_answers_207(hs_call: HsCall) -> None:
-    # HubSpot docs: "Batch create" (and upsert: SDK BatchInputUpsert): trace ids give per-input 207 errors.
     inputs = [
         {"idProperty": "email", "id": "ok@contract.test", "properties": {}, "objectWriteTraceId": "1"},
         {
@@ -90,8 +90,8 @@ def test_batch_upsert_partial_failure_answers_207(hs_call: HsCall) -> None:
     assert [e["context"]["objectWriteTraceId"] for e in answer.json()["errors"]] == [["2"]]
 
 
+@pytest.mark.documented("https://developers.hubspot.com/docs/api/crm/associations (v4 HUBSPOT_DEFINED type ids: ticket->contact 16, ticket->company 339, contact->ticket 15)")
 def test_inline_associations_on_create(hs: HubSpot, hs_call: HsCall) -> None:
-    # HubSpot docs: "Create with associations": HUBSPOT_DEFINED ticket→contact 16, ticket→company 339.
     contact = make_contacts(hs, 1)[0]
     company = hs.crm.objects.basic_api.create(
         "companies", SimplePublicObjectInputForCreate(properties={"name": "Acme"})
@@ -115,14 +115,14 @@ def test_inline_associations_on_create(hs: HubSpot, hs_call: HsCall) -> None:
     fetched = hs.crm.objects.basic_api.get_by_id("tickets", ticket, associations=["contacts", "companies"])
     assert {a.id for a in fetched.associations["contacts"].results} == {contact}
     assert {a.id for a in fetched.associations["companies"].results} == {company}
-    # HubSpot docs: association table / SDK enum: the reverse side is contact→ticket 15.
+    # The reverse side carries the reverse type: contact→ticket 15.
     reverse = hs_call("GET", f"crm/v4/objects/contacts/{contact}/associations/tickets").json()["results"]
     assert [r["toObjectId"] for r in reverse] == [int(ticket)]
     assert 15 in {t["typeId"] for t in reverse[0]["associationTypes"]}
 
 
+@pytest.mark.documented("https://developers.hubspot.com/docs/api/crm/feedback-submissions (read-only API; submissions associated with contacts)")
 def test_feedback_submissions_are_read_only(hs: HubSpot, hs_call: HsCall, backdoor: Backdoor) -> None:
-    # HubSpot docs: : "This API is read-only"; submissions link to their contact (type 98).
     contact = make_contacts(hs, 1)[0]
     submission = backdoor.feedback_submission({"hs_survey_type": "NPS", "hs_value": "4"}, contact)
     read = hs.crm.objects.basic_api.get_by_id(
@@ -138,8 +138,8 @@ def test_feedback_submissions_are_read_only(hs: HubSpot, hs_call: HsCall, backdo
     assert 400 <= refused.status_code < 500
 
 
+@pytest.mark.documented("https://developers.hubspot.com/docs/api-reference/error-handling (status, message, correlationId, category)")
 def test_error_body_shape(hs_call: HsCall) -> None:
-    # HubSpot docs: "Error body": {status: "error", message, correlationId, category[, errors, context]}.
     missing = hs_call("GET", "crm/v3/objects/contacts/987654321")
     assert missing.status_code == 404
     body = missing.json()
@@ -149,8 +149,8 @@ def test_error_body_shape(hs_call: HsCall) -> None:
     assert body["category"] == "OBJECT_NOT_FOUND"
 
 
+@pytest.mark.documented("https://developers.hubspot.com/docs/api-reference/error-handling (VALIDATION_ERROR with errors[].code PROPERTY_DOESNT_EXIST)")
 def test_unknown_property_is_property_doesnt_exist(hs_call: HsCall) -> None:
-    # HubSpot docs: "Error body": an unknown property is 400 PROPERTY_DOESNT_EXIST in errors[].code.
     answer = hs_call("POST", "crm/v3/objects/contacts", json={"properties": {"favourite_colour": "red"}})
     assert answer.status_code == 400
     body = answer.json()
@@ -159,8 +159,8 @@ def test_unknown_property_is_property_doesnt_exist(hs_call: HsCall) -> None:
     assert body["errors"][0]["context"]["propertyName"] == ["favourite_colour"]
 
 
+@pytest.mark.documented('https://developers.hubspot.com/docs/api/crm/contacts (email is unique); 409 CONFLICT "Contact already exists. Existing ID: N" as recorded in HubSpot community threads')
 def test_duplicate_contact_email_is_409_conflict(hs_call: HsCall) -> None:
-    # HubSpot docs: "Duplicate create": 409 category CONFLICT, "Contact already exists. Existing ID: …".
     first = hs_call("POST", "crm/v3/objects/contacts", json={"properties": {"email": "twin@contract.test"}})
     second = hs_call("POST", "crm/v3/objects/contacts", json={"properties": {"email": "twin@contract.test"}})
     assert second.status_code == 409
@@ -168,15 +168,15 @@ def test_duplicate_contact_email_is_409_conflict(hs_call: HsCall) -> None:
     assert f"Existing ID: {first.json()['id']}" in second.json()["message"]
 
 
+@pytest.mark.documented("https://developers.hubspot.com/docs/api-reference/error-handling (authentication errors use the common error body)")
 def test_bad_token_is_401(hs_call: HsCall) -> None:
-    # HubSpot docs: "Error body": authentication failures use the same error shape.
     answer = hs_call("GET", "crm/v3/objects/contacts", headers={"Authorization": "Bearer pat-wrong"})
     assert answer.status_code == 401
     assert {"status", "message", "correlationId", "category"} <= set(answer.json())
 
 
+@pytest.mark.documented("https://developers.hubspot.com/docs/api/crm/understanding-the-crm (archived=true lists only archived records)")
 def test_list_archived_true_returns_only_archived(hs: HubSpot, hs_call: HsCall) -> None:
-    # HubSpot docs: "List endpoint": archived=true returns only archived records.
     kept, gone = make_contacts(hs, 2)
     assert hs_call("DELETE", f"crm/v3/objects/contacts/{gone}").status_code == 204
     archived = hs_call("GET", "crm/v3/objects/contacts", params={"archived": "true"}).json()["results"]
@@ -185,8 +185,8 @@ def test_list_archived_true_returns_only_archived(hs: HubSpot, hs_call: HsCall) 
     assert [r["id"] for r in live] == [kept]
 
 
+@pytest.mark.documented("https://developers.hubspot.com/docs/api/crm/understanding-the-crm (batch endpoints take at most 100 inputs)")
 def test_batch_over_100_inputs_is_refused(hs_call: HsCall) -> None:
-    # HubSpot docs: "Batch create": "Object API batch endpoints are limited to 100 inputs per request."
     inputs = [{"properties": {"email": f"n{i}@contract.test"}} for i in range(101)]
     answer = hs_call("POST", "crm/v3/objects/contacts/batch/create", json={"inputs": inputs})
     assert answer.status_code == 400

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.contract.conftest import Backdoor, HsCall, hs_search
 
 
@@ -37,8 +39,8 @@ def emails(answer: Any) -> list[str]:
     return [r["properties"]["email"] for r in answer.json()["results"]]
 
 
+@pytest.mark.documented("https://developers.hubspot.com/docs/api-reference/search/guide (OR between filterGroups, AND within one)")
 def test_filter_groups_are_or_and_filters_are_and(hs_call: HsCall) -> None:
-    # HubSpot docs: "Search API": OR between filterGroups, AND within a group.
     seed_people(hs_call)
     body = {
         "filterGroups": [
@@ -54,8 +56,8 @@ def test_filter_groups_are_or_and_filters_are_and(hs_call: HsCall) -> None:
     ]
 
 
+@pytest.mark.documented("https://developers.hubspot.com/docs/api-reference/search/guide (one sort rule; paging.next.after)")
 def test_one_sort_and_after_paging(hs_call: HsCall) -> None:
-    # HubSpot docs: "Paging and sorting": one sort rule; page with paging.next.after until it is absent.
     seed_people(hs_call)
     body: dict[str, Any] = {
         "sorts": [{"propertyName": "firstname", "direction": "DESCENDING"}],
@@ -74,22 +76,22 @@ def test_one_sort_and_after_paging(hs_call: HsCall) -> None:
     assert [e.split("@")[0] for e in order] == ["ed", "di", "cy", "bo", "ana"]
 
 
+@pytest.mark.documented("https://developers.hubspot.com/docs/api-reference/search/guide (only one sorting rule per search)")
 def test_two_sorts_are_refused(hs_call: HsCall) -> None:
-    # HubSpot docs: "Paging and sorting": "Only one sorting rule can be applied to any search."
     body = {"sorts": [{"propertyName": "firstname"}, {"propertyName": "lastname"}]}
     assert hs_search(hs_call, "contacts", body).status_code == 400
 
 
+@pytest.mark.documented("https://developers.hubspot.com/docs/api-reference/search/guide (archived records never appear in search results)")
 def test_archived_records_never_match(hs_call: HsCall) -> None:
-    # HubSpot docs: "Limits": "Archived CRM objects won't appear in any search results."
     ids = seed_people(hs_call)
     assert hs_call("DELETE", f"crm/v3/objects/contacts/{ids['bo@contract.test']}").status_code == 204
     body = {"filterGroups": [{"filters": [eq("lastname", "Zed")]}], "properties": ["email"]}
     assert emails(hs_search(hs_call, "contacts", body)) == ["ed@contract.test"]
 
 
+@pytest.mark.documented("https://developers.hubspot.com/docs/api-reference/search/guide (Limits: 200 per page, 10,000 results)")
 def test_page_size_cap_and_the_10000_result_cap(hs_call: HsCall, backdoor: Backdoor) -> None:
-    # HubSpot docs: "Limits": at most 200 per page, and paging beyond 10,000 results is a 400.
     # 10,050 contacts are seeded through the emulator helper: the check is only about paging.
     backdoor.hubspot_records("contacts", ({"email": f"bulk{i}@contract.test"} for i in range(10_050)))
     full = hs_search(hs_call, "contacts", {"limit": 200, "properties": ["email"]})
@@ -103,8 +105,8 @@ def test_page_size_cap_and_the_10000_result_cap(hs_call: HsCall, backdoor: Backd
     assert beyond.json()["status"] == "error"
 
 
+@pytest.mark.documented("https://developers.hubspot.com/docs/api-reference/search/guide (default page size 10)")
 def test_default_page_is_10(hs_call: HsCall, backdoor: Backdoor) -> None:
-    # HubSpot docs: "Limits": the default page size is 10. Seeded through the helper (paging only).
     backdoor.hubspot_records("contacts", ({"email": f"p{i}@contract.test"} for i in range(15)))
     answer = hs_search(hs_call, "contacts", {})
     assert len(answer.json()["results"]) == 10

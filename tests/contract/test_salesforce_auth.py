@@ -12,21 +12,21 @@ from simple_salesforce.exceptions import SalesforceExpiredSession
 from tests.contract.conftest import SF_VERSION
 
 
+@pytest.mark.documented("https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_client_credentials_flow.htm (access_token, instance_url, id, token_type, issued_at, signature)")
 def test_client_credentials_token_response(sf_login: dict[str, Any]) -> None:
-    # Salesforce docs: : client credentials (HTTP Basic) answers an access token and the instance URL.
     assert sf_login["access_token"]
     assert sf_login["instance_url"].startswith("https://")
     assert sf_login["token_type"] == "Bearer"
     assert {"id", "issued_at", "signature"} <= set(sf_login)
 
 
+@pytest.mark.documented("https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_client_credentials_flow.htm (the access token is a bearer session for the REST API)")
 def test_token_works_for_api_calls(sf: Salesforce) -> None:
-    # Salesforce docs: : the token is a session id usable with Salesforce(session_id=, instance_url=).
     assert sf.query("SELECT Id FROM User LIMIT 1")["totalSize"] == 1
 
 
+@pytest.mark.documented("https://www.rfc-editor.org/rfc/rfc6749#section-5.2 (invalid_client); https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_client_credentials_flow.htm")
 def test_wrong_client_secret_is_invalid_client(http: requests.Session, env: dict[str, str]) -> None:
-    # Salesforce docs: (token endpoint): bad client credentials are a 400 OAuth error, not a token.
     answer = http.post(
         f"{env['SALESFORCE_LOGIN_URL']}/services/oauth2/token",
         data={"grant_type": "client_credentials"},
@@ -37,8 +37,8 @@ def test_wrong_client_secret_is_invalid_client(http: requests.Session, env: dict
     assert answer.json()["error"] == "invalid_client"
 
 
+@pytest.mark.documented("https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm (401: session ID or OAuth token expired or invalid)")
 def test_bad_token_is_401_invalid_session_id(http: requests.Session, sf_login: dict[str, Any]) -> None:
-    # Salesforce docs: an invalid session is 401 with errorCode INVALID_SESSION_ID (a JSON list).
     bad = Salesforce(
         instance_url=sf_login["instance_url"], session_id="00D!bogus", version=SF_VERSION, session=http
     )

@@ -19,24 +19,24 @@ def usage(header: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
+@pytest.mark.documented("https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/headers_api_usage.htm (Sforce-Limit-Info: api-usage=N/MAX)")
 def test_limit_info_header_counts_calls(sf_call: SfCall) -> None:
-    # Salesforce docs: (REST "Limit Info Header"): Sforce-Limit-Info: api-usage=N/MAX on REST responses.
     first = usage(sf_call("GET", "limits").headers["Sforce-Limit-Info"])
     second = usage(sf_call("GET", "sobjects").headers["Sforce-Limit-Info"])
     assert second[0] > first[0]
     assert second[1] == first[1] > 0
 
 
+@pytest.mark.documented("https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_limits.htm (Max and Remaining per allocation)")
 def test_limits_resource_lists_daily_allocations(sf: Salesforce) -> None:
-    # Salesforce docs: : /limits reports {Max, Remaining} for DailyApiRequests, SingleEmail, ...
     limits = sf.limits()
     for name in ("DailyApiRequests", "SingleEmail", "DailyWorkflowEmails", "MassEmail"):
         assert set(limits[name]) >= {"Max", "Remaining"}
     assert "api-usage" in sf.api_usage
 
 
+@pytest.mark.documented("https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm (403 REQUEST_LIMIT_EXCEEDED)")
 def test_spent_allocation_is_403_request_limit_exceeded(sf: Salesforce, backdoor: Backdoor) -> None:
-    # Salesforce docs: REQUEST_LIMIT_EXCEEDED is a 403 (SalesforceRefusedRequest), not a 429.
     backdoor.salesforce_daily_budget(3)
     with pytest.raises(SalesforceRefusedRequest) as caught:
         for _ in range(5):

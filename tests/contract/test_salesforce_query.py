@@ -29,8 +29,8 @@ def user(backdoor: Backdoor, name: str, manager: str | None = None) -> str:
     return backdoor.salesforce_rows("User", [fields])[0]
 
 
+@pytest.mark.documented("https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_query.htm (batches of up to 2,000, nextRecordsUrl until done)")
 def test_default_batch_is_2000_rows_with_next_records_url(sf: Salesforce, backdoor: Backdoor) -> None:
-    # Salesforce docs: (REST "Query"): up to 2,000 rows per batch, then nextRecordsUrl until done.
     # 2,500 rows are seeded through the emulator helper: the check is only about paging.
     seeded = backdoor.salesforce_rows("Account", ({"Name": f"Paging {i:04}"} for i in range(2500)))
     first = sf.query("SELECT Id FROM Account")
@@ -43,8 +43,8 @@ def test_default_batch_is_2000_rows_with_next_records_url(sf: Salesforce, backdo
     assert sorted(r["Id"] for b in batches for r in b) == sorted(seeded)
 
 
+@pytest.mark.documented("https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/headers_queryoptions.htm (Sforce-Query-Options: batchSize, 200 to 2,000)")
 def test_batch_size_header(sf: Salesforce, backdoor: Backdoor) -> None:
-    # Salesforce docs: ("Change the Batch Size in Queries"): Sforce-Query-Options: batchSize=N, 200..2000.
     # Seeded through the emulator helper: the check is only about paging.
     backdoor.salesforce_rows("Account", ({"Name": f"Batch {i:04}"} for i in range(1100)))
     options = {"headers": {"Sforce-Query-Options": "batchSize=500"}}
@@ -54,8 +54,8 @@ def test_batch_size_header(sf: Salesforce, backdoor: Backdoor) -> None:
     assert sum(len(batch) for batch in batches) == 1100
 
 
+@pytest.mark.documented("https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_changing_batch_size.htm (two or more long text fields: at most 200 rows)")
 def test_two_long_text_fields_cap_the_batch_at_200(sf: Salesforce, backdoor: Backdoor) -> None:
-    # Salesforce docs: : with two or more long-text fields selected a batch holds at most 200 rows.
     # Seeded through the emulator helper: the check is only about paging.
     client = backdoor.salesforce_rows("Account", [{"Name": "Long text client", "Description": "x" * 300}])[0]
     rows = ({"Name": f"SLI {i}", "Client__c": client, "Intervention_Plan__c": "plan"} for i in range(450))
@@ -68,8 +68,8 @@ def test_two_long_text_fields_cap_the_batch_at_200(sf: Salesforce, backdoor: Bac
     assert sum(len(batch) for batch in batches) == 450
 
 
+@pytest.mark.documented("https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_relationships_query_limits.htm (five levels child-to-parent); null for an empty lookup as recorded in jsmithdev/soqe test/test_sfdx_soql.js")
 def test_relationship_paths_five_levels_with_null_lookups(sf: Salesforce, backdoor: Backdoor) -> None:
-    # Salesforce docs: : child-to-parent paths up to 5 levels; an empty lookup comes back as null.
     head = user(backdoor, "head")
     manager = user(backdoor, "manager", manager=head)
     owner = user(backdoor, "owner", manager=manager)
@@ -92,8 +92,8 @@ def test_relationship_paths_five_levels_with_null_lookups(sf: Salesforce, backdo
     assert c["Referral_Account__r"] is None
 
 
+@pytest.mark.documented("https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_relationships_query_limits.htm (no more than five levels child-to-parent)")
 def test_six_level_path_is_rejected(sf: Salesforce) -> None:
-    # Salesforce docs: : at most 5 levels in a child-to-parent path (Contact.Account.Owner.FirstName = 3).
     with pytest.raises(SalesforceMalformedRequest):
         sf.query(
             "SELECT Referral_Account__r.Owner.Manager.Manager.Manager.Email "
@@ -101,8 +101,8 @@ def test_six_level_path_is_rejected(sf: Salesforce) -> None:
         )
 
 
+@pytest.mark.documented("https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_queryall.htm (queryAll includes deleted records, IsDeleted true)")
 def test_query_all_returns_deleted_rows_and_query_does_not(sf: Salesforce) -> None:
-    # Salesforce docs: (REST "QueryAll"): queryAll includes soft-deleted rows with IsDeleted = true.
     kept = sf.Account.create({"Name": "Kept"})["id"]
     gone = sf.Account.create({"Name": "Gone"})["id"]
     sf.Account.delete(gone)
@@ -113,9 +113,9 @@ def test_query_all_returns_deleted_rows_and_query_does_not(sf: Salesforce) -> No
     assert everything == {kept: False, gone: True}
 
 
+@pytest.mark.documented("https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_queryall.htm (nextRecordsUrl continues the queryAll result)")
 def test_query_all_next_records_url_keeps_deleted_rows(sf: Salesforce, backdoor: Backdoor) -> None:
-    # Salesforce docs: (REST "QueryAll"): queryAll's nextRecordsUrl continues the queryAll result,
-    # deleted rows included. The 2,050 live rows are seeded through the emulator helper (paging only).
+    # The 2,050 live rows are seeded through the emulator helper: the check is only about paging.
     backdoor.salesforce_rows("Account", ({"Name": f"Bulk {i:04}"} for i in range(2050)))
     gone = sf.Account.create({"Name": "Zz deleted last"})["id"]
     sf.Account.delete(gone)
@@ -126,9 +126,8 @@ def test_query_all_next_records_url_keeps_deleted_rows(sf: Salesforce, backdoor:
     assert rows[-1]["Id"] == gone and rows[-1]["IsDeleted"] is True
 
 
+@pytest.mark.documented("https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_relationships_query_limits.htm (you can't filter against the content of textarea fields)")
 def test_long_text_fields_cannot_be_filtered(sf: Salesforce) -> None:
-    # Salesforce SOQL guide: "You can't filter against the content of textarea
-    # fields"; selecting them is fine.
     sf.query("SELECT Intervention_Plan__c FROM Service_Level_Intervention__c")
     with pytest.raises(SalesforceMalformedRequest):
         sf.query("SELECT Id FROM Service_Level_Intervention__c WHERE Intervention_Plan__c LIKE 'Call%'")
