@@ -94,6 +94,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("--now", help=now_help)
     plan.add_argument("--json", action="store_true", help="machine-readable output")
+    doctor = sub.add_parser(
+        "doctor", parents=[common], help="preflight: check the CRMs have everything the config needs"
+    )
+    doctor.add_argument("--json", action="store_true", help="machine-readable output")
     sandbox = sub.add_parser("sandbox", help="local Salesforce and HubSpot emulators")
     sandbox.add_argument("sandbox_args", nargs=argparse.REMAINDER, help="serve [--host H] [--port P] [--demo] ...")
     return parser
@@ -231,6 +235,16 @@ def _cmd_inspect(config: Path, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_doctor(config: Path, as_json: bool) -> int:
+    """Run every adapter's preflight checks against the live CRMs; 1 when any check blocks."""
+    from sync.doctor import run_doctor
+    from sync.doctor.report import exit_code, format_json, format_lines
+
+    results = run_doctor(load_config(config))
+    print(format_json(results) if as_json else format_lines(results))
+    return EXIT_FAILED if exit_code(results) else EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     verbosity = getattr(args, "verbose", 0) or 0
@@ -266,6 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_report(config, args)
         if args.command in ("explain", "plan"):
             return _cmd_inspect(config, args)
+        if args.command == "doctor":
+            return _cmd_doctor(config, args.json)
     except ConfigErrors as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)

@@ -16,16 +16,6 @@ from .views import next_page
 DEFAULT_OWNER_PAGE = 100
 MAX_OWNER_PAGE = 500
 PIPELINE_TYPES = ("tickets",)
-SCOPES = (
-    "crm.objects.companies.read",
-    "crm.objects.companies.write",
-    "crm.objects.contacts.read",
-    "crm.objects.contacts.write",
-    "crm.objects.feedback_submissions.read",
-    "crm.objects.owners.read",
-    "tickets",
-    "transactional-email",
-)
 
 
 class PortalApi:
@@ -124,5 +114,5 @@ class PortalApi:
         if not isinstance(body, dict) or body.get("tokenKey") != self.settings.access_token:
             raise ApiError(401, "INVALID_AUTHENTICATION", "The access token is not valid.")
         return SandboxResponse(
-            200, {"userId": 0, "hubId": self.state.ref.portal_id, "appId": 0, "scopes": list(SCOPES)}
+            200, {"userId": 0, "hubId": self.state.ref.portal_id, "appId": 0, "scopes": list(self.settings.scopes)}
         )

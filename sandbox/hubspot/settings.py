@@ -4,6 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: What the portal's private app grants (``access-token-info`` answers these): everything crm-sync uses.
+DEFAULT_SCOPES: tuple[str, ...] = (
+    "crm.objects.companies.read",
+    "crm.objects.companies.write",
+    "crm.objects.contacts.read",
+    "crm.objects.contacts.write",
+    "crm.objects.feedback_submissions.read",
+    "crm.objects.owners.read",
+    "sales-email-read",
+    "tickets",
+    "transactional-email",
+)
+
 
 @dataclass
 class HubSpotSettings:
@@ -13,3 +26,4 @@ class HubSpotSettings:
     rate_limit_per_10s: int = 190  # the 10-second window; 429 with policyName TEN_SECONDLY_ROLLING past it
     search_rate_per_second: int = 5  # the search API's own limit
     daily_limit: int = 250_000
+    scopes: tuple[str, ...] = DEFAULT_SCOPES  # the token's scopes; calls are not refused by scope here

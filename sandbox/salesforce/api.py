@@ -6,11 +6,13 @@ from typing import Any
 from urllib.parse import unquote
 
 from ..core import SandboxRequest, SandboxResponse
+from . import org_setup
 from .composite import CompositeResources
 from .email_action import EmailSimpleAction
 from .errors import SalesforceApiError
 from .query import QueryService
 from .schema import ObjectDef
+from .settings import SalesforceSettings
 from .sobjects import SObjectResources
 from .usage import DailyUsage
 from .writes import RecordWriter
@@ -49,6 +51,7 @@ class DataApi:
         query: QueryService,
         email: EmailSimpleAction,
         usage: DailyUsage,
+        org: SalesforceSettings | None = None,
     ) -> None:
         self.writer = writer
         self.sobjects = sobjects
@@ -56,6 +59,7 @@ class DataApi:
         self.query = query
         self.email = email
         self.usage = usage
+        self.org = org or SalesforceSettings()
 
     def route(self, request: SandboxRequest, version: str, rest: str, user: str) -> SandboxResponse:
         segments = [unquote(s) for s in rest.split("/") if s]
@@ -74,6 +78,12 @@ class DataApi:
             return self._sobjects(request, version, segments[1:], user)
         if segments[:2] == ["composite", "sobjects"]:
             return self._composite(request, version, segments[2:], user)
+        if segments == ["tooling", "executeAnonymous"]:
+            _allow(request, "GET")
+            now = self.writer.clock()
+            return SandboxResponse(
+                200, org_setup.execute_anonymous(request.arg("anonymousBody"), self.org, self.usage, now)
+            )
         if segments == ["actions", "standard", "emailSimple"]:
             _allow(request, "POST")
             status, results = self.email.invoke(_body(request), user, version)
@@ -104,7 +114,7 @@ class DataApi:
             return SandboxResponse(200, self.sobjects.basic_info(obj, version))
         if rest == ["describe"]:
             _allow(request, "GET")
-            return SandboxResponse(200, obj.describe(version))
+            return SandboxResponse(200, org_setup.describe(obj, version, self.org))
         if len(rest) == 1:
             _allow(request, "GET", "PATCH", "DELETE")
             if request.method == "GET":

@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 from ..core import Clock, Outbox, SandboxRequest, SandboxResponse, system_clock
+from . import org_setup
 from .api import DataApi
 from .auth import TokenService
 from .composite import CompositeResources
@@ -45,13 +46,13 @@ class SalesforceEmulator:
         self.outbox = outbox
         self.clock = clock
         self.settings = settings or SalesforceSettings()
-        self.schema = Schema.load()
         self._lock = threading.RLock()
         self.reset()
 
     def reset(self) -> None:
         """Back to the reference org: no records but the integration user, no tokens, nothing used."""
         with self._lock:
+            self.schema = org_setup.with_org_objects(Schema.load())  # undoes alter_field/drop_field
             self.store = RecordStore(self.schema)
             self.writer = RecordWriter(self.schema, self.store, self.clock)
             self.tokens = TokenService(self.settings, self.clock)
@@ -65,8 +66,10 @@ class SalesforceEmulator:
                 self.query,
                 email,
                 self.usage,
+                org=self.settings,
             )
             self.integration_user_id = self._seed_integration_user()
+            org_setup.seed_org_wide_addresses(self.settings, self._insert_unlocked)
 
     def _seed_integration_user(self) -> str:
         return self.writer.create(
@@ -153,6 +156,19 @@ class SalesforceEmulator:
         """
         with self._lock:
             return self.writer.create(self.writer.object(sobject), fields, self.integration_user_id)
+
+    def _insert_unlocked(self, sobject: str, fields: dict[str, Any]) -> str:
+        return self.writer.create(self.writer.object(sobject), fields, self.integration_user_id)
+
+    def alter_field(self, sobject: str, field: str, **changes: Any) -> None:
+        """Change one field's definition (``unique=False``...) until the next ``reset``."""
+        with self._lock:
+            self.schema.put(org_setup.altered(self.writer.object(sobject), field, **changes))
+
+    def drop_field(self, sobject: str, field: str) -> None:
+        """Remove one field from the org until the next ``reset`` (its stored values stay unreadable)."""
+        with self._lock:
+            self.schema.put(org_setup.altered(self.writer.object(sobject), field, drop=True))
 
     def records(self, sobject: str, include_deleted: bool = False) -> list[dict[str, Any]]:
         """Copies of the stored records of ``sobject`` (canonical field names, wire-format values)."""

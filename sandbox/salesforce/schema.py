@@ -268,6 +268,13 @@ class Schema:
     def get(self, name: str) -> ObjectDef | None:
         return self._by_name.get(name.lower())
 
+    def put(self, obj: ObjectDef) -> None:
+        """Add ``obj``, or replace the object of that name (an org whose setup differs)."""
+        old = self._by_name.get(obj.name.lower())
+        self.objects = [obj if o is old else o for o in self.objects] if old else [*self.objects, obj]
+        self._by_name[obj.name.lower()] = obj
+        self._by_prefix[obj.key_prefix] = obj
+
     def for_id(self, record_id: str) -> ObjectDef | None:
         return self._by_prefix.get(record_id[:3])
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+#: Setup > Deliverability > Access level: "all_email", "system_email_only" or "no_access".
+DELIVERABILITY_LEVELS = ("all_email", "system_email_only", "no_access")
 SUPPORTED_API_VERSIONS: tuple[str, ...] = ("60.0", "61.0", "62.0", "63.0", "64.0", "65.0", "66.0")
 
 
@@ -20,3 +22,9 @@ class SalesforceSettings:
     single_email_daily_limit: int = 5_000
     workflow_email_daily_limit: int = 1_000
     integration_username: str = "integration@crm-sync.sandbox"
+    # Org setup an admin does by hand (what ``crm-sync doctor`` checks); see ``org_setup.py``.
+    email_deliverability: str = "all_email"
+    org_wide_email_addresses: tuple[tuple[str, bool], ...] = (
+        ("crm-sync@example.com", True),
+    )  # (address, verified)
+    feed_tracking_off: frozenset[str] = field(default_factory=frozenset)  # objects without feed tracking

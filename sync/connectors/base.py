@@ -18,6 +18,7 @@ from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 from rules.actions.base import Payload
 from rules.model import RuleSet, Stream
 from rules.settings import ConnectionSettings
+from sync.connectors.checks import CheckResult
 
 T = TypeVar("T")
 P = TypeVar("P", bound=Payload)
@@ -181,7 +182,9 @@ class ConnectorSpec:
 
     ``name`` is its configuration section and the first part of its stream names; ``settings`` the
     section's model; ``capabilities`` the action kinds it carries out (``validate`` refuses others);
-    ``check_stream`` raises ``ValueError`` for a stream it cannot poll; ``build`` makes the adapter.
+    ``check_stream`` raises ``ValueError`` for a stream it cannot poll; ``build`` makes the adapter;
+    ``checks`` are its preflight checks against the live CRM (``crm-sync doctor``): every object, field,
+    permission and setting the configured streams and rules need, as :class:`CheckResult` lines.
     """
 
     name: str
@@ -192,3 +195,4 @@ class ConnectorSpec:
     id_field: str = "id"
     has_teams: bool = False
     record_url: Callable[[ConnectionSettings, str, str], str | None] | None = None
+    checks: Callable[[ConnectionSettings, RuleSet], Sequence[CheckResult]] | None = None

@@ -14,6 +14,7 @@ from typing import Any
 from rules.model import RuleSet, Stream
 from rules.settings import ConnectionSettings
 from sync.connectors.base import Clock, ConnectorSpec, DeliveryResult, OwedAction, Page, StoredSnapshots
+from sync.connectors.checks import CheckResult, Checks
 
 
 class PagerSettings(ConnectionSettings):
@@ -61,10 +62,23 @@ def _check_stream(stream: Stream) -> None:
         raise ValueError(f"stream {stream.name}: the pager adapter polls contacts only, not {stream.object}")
 
 
+def _checks(settings: ConnectionSettings, ruleset: RuleSet) -> list[CheckResult]:
+    """Its preflight (``crm-sync doctor``): the inbox it polls must exist."""
+    assert isinstance(settings, PagerSettings)
+    out = Checks("pager")
+    inbox = ruleset.path.parent / settings.inbox
+    if inbox.exists():
+        out.ok("inbox", f"{settings.inbox} is there")
+    else:
+        out.block("inbox", f"{settings.inbox} does not exist", f"create {settings.inbox} (a JSON list)")
+    return out.results
+
+
 SPEC = ConnectorSpec(
     name="pager",
     settings=PagerSettings,
     capabilities=frozenset({"send_sms", "notify"}),
     build=_build,
     check_stream=_check_stream,
+    checks=_checks,
 )

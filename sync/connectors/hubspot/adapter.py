@@ -6,6 +6,7 @@ from rules.model import RuleSet, Stream
 from rules.settings import ConnectionSettings
 from sync.connectors.base import Clock, ConnectorSpec
 
+from . import doctor
 from .connector import HubSpotConnector
 from .delivery import Deliverer
 from .settings import HubSpotSettings
@@ -33,4 +34,5 @@ SPEC = ConnectorSpec(
     build=build,
     check_stream=check_stream,
     has_teams=True,
+    checks=doctor.checks,
 )

@@ -8,6 +8,7 @@ from typing import Any
 from rules.model import RuleSet, Stream
 from rules.settings import ConnectionSettings
 from sync.connectors.base import Clock, ConnectorSpec, DeliveryResult, OwedAction, Page, StoredSnapshots
+from sync.connectors.salesforce import doctor
 from sync.connectors.salesforce.client import SalesforceClient
 from sync.connectors.salesforce.polling import poll_stream, reread_records
 from sync.connectors.salesforce.settings import SalesforceSettings, record_url
@@ -46,4 +47,5 @@ SPEC = ConnectorSpec(
     build=build,
     id_field="Id",
     record_url=record_url,
+    checks=doctor.checks,
 )

@@ -303,6 +303,7 @@ def test_describe(sf: Salesforce) -> None:
         "Service_Level_Intervention__c",
         "Task",
         "FeedItem",
+        "OrgWideEmailAddress",
     }
 
 
