@@ -250,6 +250,7 @@ class Engine:
             keys = list(by_key)
             outcomes = tx.outcomes.for_records(keys)
             rejected = tx.rejections.for_records(keys)
+            tx.notices.load(keys)
             directory = self._directory(stream.crm, tx) if by_key else Directory()  # teams: only when needed
             owed: list[PlannedAction] = []  # added to the ledger once for the page
             for key, record in by_key.items():

@@ -56,7 +56,7 @@ class Store:
             with session.begin():
                 tx = Transaction(session)
                 yield tx
-                tx.records.write_changes()
+                tx.write_batched()
         finally:
             session.close()
 
@@ -92,6 +92,11 @@ class Transaction:
         self.rule_changes = RuleChanges(session)
         self.status = StatusQueries(session)
         self.inspect = InspectQueries(session)
+
+    def write_batched(self) -> None:
+        """Insert the rows kept back to be written in one statement each (before the commit)."""
+        self.notices.write_new()
+        self.records.write_changes()
 
     def apply(
         self,

@@ -376,6 +376,18 @@ def test_a_page_of_new_records_costs_a_handful_of_statements(h: Harness) -> None
     assert len(cycle) <= 15, "\n".join(s.split("\n")[0][:80] for s in cycle)
 
 
+def test_a_page_whose_records_carry_notices_costs_a_handful_of_statements(h: Harness) -> None:
+    """A notice per record (a recipient without an email) must not flush the page record by record."""
+    no_email = {"Regional_Director__c": "005B", "Regional_Director__r": {"Email": None, "IsActive": True}}
+    for n in range(1, 101):
+        h.crm.put(STREAM, sli(n, Office__r=no_email))
+    report, cycle = _statements(h)
+    assert report.polled[STREAM] == 100 and report.planned_count == 100
+    with h.store.transaction() as tx:
+        assert len(tx.inspect.notices(f"{STREAM}:{sli(7)['Id']}")) == 1
+    assert len(cycle) <= 15, "\n".join(s.split("\n")[0][:80] for s in cycle)
+
+
 def _statements(h: Harness) -> tuple[CycleReport, list[str]]:
     """A cycle without delivery, and the SQL it ran (less the once-a-cycle bookkeeping)."""
     import sqlalchemy as sa
