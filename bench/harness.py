@@ -139,6 +139,7 @@ class Worker:
         return Counter({(str(target), str(kind)): int(n) for target, kind, n in rows})
 
     def close(self) -> None:
+        self.sql.print_shapes()
         for adapter in self.adapters.values():
             adapter.close()
         self.store.close()

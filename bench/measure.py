@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 import resource
 import sys
 import time
@@ -42,10 +43,18 @@ class SqlCounter:
     def __init__(self, engine: Engine) -> None:
         self.by_phase: Counter[str] = Counter()
         self.phase = "other"
+        self.shapes: Counter[str] | None = Counter() if os.environ.get("BENCH_SQL_SHAPES") else None
         event.listen(engine, "before_cursor_execute", self._count)
 
-    def _count(self, *_: Any) -> None:
+    def _count(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         self.by_phase[self.phase] += 1
+        if self.shapes is not None:  # BENCH_SQL_SHAPES=1: what the statements are, printed at exit
+            self.shapes[f"{self.phase}: {' '.join(statement.split())[:70]}"] += 1
+
+    def print_shapes(self) -> None:
+        """The most frequent statement shapes, to stderr (only when ``BENCH_SQL_SHAPES`` is set)."""
+        for shape, count in (self.shapes or Counter()).most_common(15):
+            print(f"    {count:>8,}  {shape}", file=sys.stderr)
 
     @property
     def total(self) -> int:
