@@ -42,6 +42,8 @@ def run_one(name: str, url: str, env: dict[str, str], args: argparse.Namespace) 
         command += ["--tracked", str(args.tracked), "--out", str(out)]
         done = subprocess.run(command, cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True)
         _log(f"  {name} [{db}] took {time.perf_counter() - started:.0f}s")
+        if os.environ.get("BENCH_SQL_SHAPES") and done.stderr:
+            _log(done.stderr.rstrip())
         if done.returncode != 0 or not out.exists():
             tail = " | ".join(done.stderr.strip().splitlines()[-3:])
             return [
