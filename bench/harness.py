@@ -91,7 +91,10 @@ class Worker:
         self.store.migrate()
         self.adapters = self._adapters()
         self.connectors = {name: Traced(c, self.sql) for name, c in self.adapters.items()}
-        self.engine = Engine(self.ruleset, self.store, self.connectors, rules_clock=clock, wall_clock=clock)
+        # As the daemon runs it: planned actions are counted, never held (``sync.wiring``).
+        self.engine = Engine(
+            self.ruleset, self.store, self.connectors, rules_clock=clock, wall_clock=clock, keep_planned=False
+        )
 
     def _adapters(self) -> dict[str, Any]:
         settings = self.ruleset.settings.connection("hubspot")

@@ -27,7 +27,7 @@ def measured_cycle(
     calls = host.calls(start)
     actions = worker.actions_attempted(since)
     need = minimum(work_of(worker.ruleset, seeded, actions, fresh_session=True))
-    notes = [f"{len(report.planned)} actions planned; delivery {dict(report.delivery.counts) or 'skipped'}"]
+    notes = [f"{report.planned_count} actions planned; delivery {dict(report.delivery.counts) or 'skipped'}"]
     if worker.time.slept:
         notes.append(f"HubSpot pacing asked for {worker.time.slept:.1f}s of waits (not waited)")
     result = result_of(ctx, name, call_rows(calls, need), sample, rss, worker, report, notes)
@@ -61,7 +61,7 @@ def result_of(
         ingest_statements=sample.ingest_statements,
         pages=pages,
         records=records,
-        actions=len(report.planned),
+        actions=report.planned_count,
         wall_s=sample.wall_s,
         notes=[*notes, *(f"error: {e}" for e in report.errors[:5])],
     )

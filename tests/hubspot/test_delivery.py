@@ -236,3 +236,50 @@ def test_a_task_without_a_due_date_keeps_its_planned_time_on_every_attempt() -> 
     retried = task_properties(task, planned + timedelta(hours=5))
     assert first == retried
     assert first["hs_timestamp"] == epoch_ms(planned)
+
+
+def _reads(sandbox: Any) -> list[str]:
+    return [r["path"] for r in sandbox.requests() if "batch/read" in r["path"]]
+
+
+def test_delivery_right_after_a_poll_reads_nothing_the_poll_read(
+    connector: HubSpotConnector,
+    portal: Portal,
+    stream: Any,
+    hubspot: Any,
+    sandbox_server: SandboxHandle,
+    fake_time: Any,
+) -> None:
+    """The poll resolved each response's contact, company and ticket: delivery in the same cycle uses
+    them (no submission or association re-read), and a record polled long ago is read as before."""
+    from tests.hubspot.conftest import T0, all_records
+
+    analyst = portal.analyst()
+    contact = portal.customer(analyst)
+    sid = portal.submission(contact, 3, modified=T0)
+    assert len(all_records(connector.poll(stream, None))) == 1
+    polled = len(sandbox_server.sandbox.requests())
+
+    first = connector.deliver([owed("create_ticket", sid, ticket_payload(analyst), n=1)])
+
+    assert first[0].status == "delivered"
+    assert _reads(_Since(sandbox_server.sandbox, polled)) == []
+    ticket = hubspot.objects("tickets")[0]
+    assert sid in associated(hubspot, "tickets", ticket["id"], "feedback_submissions")
+    assert contact in associated(hubspot, "tickets", ticket["id"], "contacts")
+
+    fake_time.now += 301  # past the window: delivery reads the record again, as for a retry
+    later = len(sandbox_server.sandbox.requests())
+    again = connector.deliver([owed("create_task", sid, task_payload(analyst), n=2)])
+    assert again[0].status == "delivered"
+    assert any("feedback_submissions/batch/read" in p for p in _reads(_Since(sandbox_server.sandbox, later)))
+
+
+class _Since:
+    """The sandbox's requests from entry ``start`` on."""
+
+    def __init__(self, sandbox: Any, start: int) -> None:
+        self.sandbox, self.start = sandbox, start
+
+    def requests(self) -> list[dict[str, Any]]:
+        return list(self.sandbox.requests())[self.start :]

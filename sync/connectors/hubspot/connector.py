@@ -17,7 +17,9 @@ from .delivery import Deliverer
 from .lookups import Lookups
 from .pacing import Monotonic, Sleep
 from .polling import ENRICH_GROUP, PAGE_SIZE, SEARCH_CAP, Poller
+from .seen import SeenRecords
 from .settings import HubSpotSettings
+from .shape import RecordShape
 
 
 def _utc_now() -> datetime:
@@ -46,17 +48,26 @@ class HubSpotConnector:
         self.poller = Poller(
             api, self.lookups, settings.overlap.total, now, page_size, search_cap, group_size
         )
-        streams = {f"{self.name}.{key}": Anchors.of(cfg) for key, cfg in settings.streams.items()}
-        self.deliverer = Deliverer(api, streams, settings.transactional_email_id, now)
+        self.anchors = {f"{self.name}.{key}": Anchors.of(cfg) for key, cfg in settings.streams.items()}
+        self.seen = SeenRecords(monotonic)
+        self.deliverer = Deliverer(api, self.anchors, settings.transactional_email_id, now, self.seen)
 
     def poll(self, stream: Stream, cursor: Any, stored: StoredSnapshots | None = None) -> Iterator[Page]:
         self.client.pacer.reset_budget()
         self.lookups.forget()
-        yield from self.poller.poll(stream, cursor, stored)
+        shape = RecordShape.of(stream)
+        for page in self.poller.poll(stream, cursor, stored):
+            self.seen.remember(
+                stream.name, self.anchors.get(stream.name), shape, page.records, page.deleted_ids
+            )
+            yield page
 
     def reread(self, stream: Stream, ids: Sequence[str]) -> Page:
         self.client.pacer.reset_budget()
-        return self.poller.reread(stream, ids)
+        page = self.poller.reread(stream, ids)
+        shape = RecordShape.of(stream)
+        self.seen.remember(stream.name, self.anchors.get(stream.name), shape, page.records, page.deleted_ids)
+        return page
 
     def deliver(self, actions: Sequence[OwedAction]) -> list[DeliveryResult]:
         self.client.pacer.reset_budget()

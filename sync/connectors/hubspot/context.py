@@ -17,6 +17,9 @@ from .settings import HubSpotStreamSettings
 from .shape import RecordShape
 
 SUBMISSIONS = "feedback_submissions"
+
+Known = dict[str, Mapping[str, str | None]]
+"""Records known without reading them: ``{record id: {object type: linked id or None}}``."""
 ANCHORED = ("contacts", "companies", "tickets")
 
 
@@ -37,16 +40,26 @@ class Anchors:
 
 
 class RecordContext:
-    """The records of one stream that a batch of actions is about; nothing is read until asked."""
+    """The records of one stream that a batch of actions is about; nothing is read until asked, and
+    records ``known`` (just polled, see :mod:`.seen`) are never read."""
 
-    def __init__(self, api: HubSpotApi, anchors: Anchors | None, record_ids: Iterable[str]) -> None:
+    def __init__(
+        self,
+        api: HubSpotApi,
+        anchors: Anchors | None,
+        record_ids: Iterable[str],
+        known: Known | None = None,
+    ) -> None:
         self.api = api
         self.anchors = anchors
-        self.ids = sorted(set(record_ids))
+        self.known: Known = dict(known or {}) if anchors is not None else {}
+        self.ids = sorted(set(record_ids) - set(self.known))
         self._resolution: Resolution | None = None
         self._created: dict[str, str] = {}
 
     def exists(self, record_id: str) -> bool:
+        if record_id in self.known:
+            return True
         resolution = self._resolved()
         return resolution is not None and record_id in resolution.records
 
@@ -69,6 +82,10 @@ class RecordContext:
         self._created.setdefault(record_id, ticket_id)
 
     def _related(self, object_type: str, record_id: str) -> str | None:
+        if record_id in self.known and self.anchors is not None:
+            if object_type == self.anchors.shape.object:
+                return record_id
+            return self.known[record_id].get(object_type)
         resolution = self._resolved()
         if resolution is None or self.anchors is None:
             return None
@@ -82,7 +99,7 @@ class RecordContext:
         """The records as read (one batch read per 100); ``None`` for a stream no longer configured."""
         if self._resolution is None and self.anchors is not None:
             shape = self.anchors.shape
-            found = self.api.read(shape.object, self.ids, shape.properties)
+            found = self.api.read(shape.object, self.ids, shape.properties) if self.ids else {}
             records = {rid: record["properties"] for rid, record in found.items()}
             self._resolution = Resolution(self.api, shape, records, owners=dict)  # reads no owners
         return self._resolution

@@ -21,6 +21,7 @@ from .api import OBJECT_BATCH, HubSpotApi
 from .context import Anchors, RecordContext
 from .emails import deliver_emails
 from .outcomes import Results
+from .seen import SeenRecords
 from .tasks import deliver_tasks
 from .tickets import Pipelines, deliver_tickets
 from .updates import deliver_updates
@@ -40,10 +41,16 @@ class Deliverer:
     HANDLED = (UpdateRecord.name, CreateTicket.name, CreateTask.name, SendEmail.name, Notify.name)
 
     def __init__(
-        self, api: HubSpotApi, streams: Mapping[str, Anchors], email_id: int, now: Callable[[], datetime]
+        self,
+        api: HubSpotApi,
+        streams: Mapping[str, Anchors],
+        email_id: int,
+        now: Callable[[], datetime],
+        seen: SeenRecords | None = None,
     ) -> None:
         self.api = api
         self.streams = streams
+        self.seen = seen
         self.pipelines = Pipelines(api)
         # (kinds, stage, batch size): emails go one send each, and their logs are batched inside.
         self.stages: list[tuple[frozenset[str], Stage, int | None]] = [
@@ -75,7 +82,12 @@ class Deliverer:
         for action in actions:
             by_stream.setdefault(stream_of(action), []).append(action)
         contexts = {
-            name: RecordContext(self.api, self.streams.get(name), (a.record_id for a in group))
+            name: RecordContext(
+                self.api,
+                self.streams.get(name),
+                [a.record_id for a in group],
+                self.seen.fresh(name, [a.record_id for a in group]) if self.seen else None,
+            )
             for name, group in by_stream.items()
         }
         spent: CrmUnavailable | None = None
