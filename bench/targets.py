@@ -72,6 +72,12 @@ TARGETS: dict[str, list[Target]] = {
     "backfill": [Target("RSS < 200 MB", lambda r: r.rss_mb, 199.999, unit=" MB"), _SQL],
     "evaluation (SLI)": [Target("evals/s >= 50,000", lambda r: r.evals_per_s, 50_000, at_least=True)],
     "evaluation (NPS)": [Target("evals/s >= 50,000", lambda r: r.evals_per_s, 50_000, at_least=True)],
+    "evaluation (SLI, decided)": [
+        Target("evals/s >= 50,000", lambda r: r.evals_per_s, 50_000, at_least=True)
+    ],
+    "evaluation (NPS, decided)": [
+        Target("evals/s >= 50,000", lambda r: r.evals_per_s, 50_000, at_least=True)
+    ],
 }
 
 
