@@ -11,7 +11,6 @@ from rules.durations import Duration
 from rules.model import RuleSet
 from rules.settings import ConnectionSettings, DurationField
 
-
 #: Salesforce's generic login hosts: the JWT bearer audience, never a client-credentials login host.
 GENERIC_LOGIN_HOSTS = {"production": "login.salesforce.com", "sandbox": "test.salesforce.com"}
 MY_DOMAIN_FIX = (
