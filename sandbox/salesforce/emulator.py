@@ -70,11 +70,10 @@ class SalesforceEmulator:
                 self.usage,
                 org=self.settings,
             )
-            self.profiles = {
-                name: self.writer.create(self.writer.object("Profile"), {"Name": name}, None)
-                for name in PROFILES
-            }
+            for name in PROFILES:
+                self.writer.create(self.writer.object("Profile"), {"Name": name}, None)
             self.integration_user_id = self._seed_integration_user()
+            self._stamp_profiles(self.integration_user_id)
             org_setup.seed_org_wide_addresses(self.settings, self._insert_unlocked)
 
     def _seed_integration_user(self) -> str:
@@ -90,11 +89,21 @@ class SalesforceEmulator:
             None,
         )
 
+    def _stamp_profiles(self, user_id: str) -> None:
+        """The seeded profiles were made before any user: show them as made by the integration user."""
+        profile = self.writer.object("Profile")
+        for row in self.store.rows(profile):
+            self.store.put(profile, {**row, "CreatedById": user_id, "LastModifiedById": user_id})
+
+    def _profile_id(self, name: str) -> str | None:
+        rows = self.store.rows(self.writer.object("Profile"))
+        return next((str(p["Id"]) for p in rows if p["Name"] == name), None)
+
     def _user_defaults(self, last_name: str, profile: str = "Standard User") -> dict[str, Any]:
         """What Setup's new-user page fills in and the API requires (Alias, profile, locale keys)."""
         return {
             "Alias": "".join(c for c in last_name.lower() if c.isalnum())[:8] or "user",
-            "ProfileId": self.profiles[profile],
+            "ProfileId": self._profile_id(profile),
             "TimeZoneSidKey": "America/Los_Angeles",
             "LocaleSidKey": "en_US",
             "EmailEncodingKey": "UTF-8",
