@@ -50,16 +50,17 @@ def _basic_credentials(request: SandboxRequest) -> tuple[str, str] | None:
     return client_id, secret
 
 
-def _audience_ok(audience: Any, host: str) -> bool:
+#: The generic login hosts: a JWT audience, never a host for the client credentials flow.
+GENERIC_HOSTS = {"production": "login.salesforce.com", "sandbox": "test.salesforce.com"}
+
+
+def _audience_ok(audience: Any, settings: SalesforceSettings) -> bool:
+    """Salesforce takes https://login.salesforce.com (production org), https://test.salesforce.com
+    (sandbox org) or an Experience Cloud site URL as ``aud``; the org's own host is refused."""
+    allowed = {f"https://{GENERIC_HOSTS.get(settings.org_type, GENERIC_HOSTS['production'])}"}
+    allowed |= {site.rstrip("/") for site in settings.experience_sites}
     audiences = audience if isinstance(audience, list) else [audience]
-    return any(
-        isinstance(aud, str)
-        and (
-            aud.rstrip("/") == f"https://{host}"
-            or (aud.startswith("https://") and aud.rstrip("/").endswith(".salesforce.com"))
-        )
-        for aud in audiences
-    )
+    return any(isinstance(aud, str) and aud.rstrip("/") in allowed for aud in audiences)
 
 
 class TokenService:
@@ -97,9 +98,11 @@ class TokenService:
             grant = form.get("grant_type")
             host = request.headers.get("Host") or "localhost"
             if grant == "client_credentials":
+                if host.split(":")[0].lower() in GENERIC_HOSTS.values():
+                    raise OAuthError("invalid_grant", "request not supported on this domain")
                 user_id = self._client_credentials(request, form, integration_user)
             elif grant == JWT_GRANT:
-                user_id = self._jwt_bearer(form.get("assertion", ""), host, find_user)
+                user_id = self._jwt_bearer(form.get("assertion", ""), find_user)
             else:
                 raise OAuthError("unsupported_grant_type", "grant type not supported")
         except OAuthError as failure:
@@ -119,6 +122,7 @@ class TokenService:
                 "id": identity,
                 "token_type": "Bearer",
                 "issued_at": str(issued_ms),
+                "token_format": "opaque",
             },
         )
 
@@ -130,7 +134,7 @@ class TokenService:
             raise OAuthError("invalid_client", "invalid client credentials")
         return integration_user
 
-    def _jwt_bearer(self, assertion: str, host: str, find_user: UserLookup) -> str:
+    def _jwt_bearer(self, assertion: str, find_user: UserLookup) -> str:
         key = self.settings.jwt_public_key_pem
         try:
             if key:
@@ -152,7 +156,7 @@ class TokenService:
             raise OAuthError("invalid_grant", "invalid assertion") from None
         if claims.get("iss") != self.settings.client_id:
             raise OAuthError("invalid_client", "client identifier invalid")
-        if not _audience_ok(claims.get("aud"), host):
+        if not _audience_ok(claims.get("aud"), self.settings):
             raise OAuthError("invalid_grant", "audience is invalid")
         if expires <= self.clock().timestamp():
             raise OAuthError("invalid_grant", "invalid assertion")

@@ -25,9 +25,26 @@ class _InputError(Exception):
         self.error = ApiError(code, message, ())
 
 
+#: Task ``Description`` holds 32,000 characters (Task object reference); a longer logged body is cut.
+TASK_DESCRIPTION_LIMIT = 32_000
+NO_MASS_MAIL = "Single email is not enabled for your organization or profile."
+
+
 def recipient_limit(version: str) -> int:
-    """5 recipients in total up to API v64.0; 150 from v65.0 (Actions Developer Guide)."""
-    return 150 if float(version) >= 65.0 else 5
+    """5 recipients (To and CC) in total before API v64.0; 150 from v64.0, the release whose Actions
+    Developer Guide (256.0) adds the CC/BCC inputs."""
+    return 150 if float(version) >= 64.0 else 5
+
+
+def cc_input(version: str) -> str:
+    """The emailSimple CC input: ``ccRecipientAddressList`` up to v64.0, ``ccAddresses`` from v65.0."""
+    return "ccAddresses" if float(version) >= 65.0 else "ccRecipientAddressList"
+
+
+def _addresses(raw: Any) -> list[str]:
+    """A comma-separated list or an array of addresses."""
+    items = raw.split(",") if isinstance(raw, str) else raw if isinstance(raw, list) else []
+    return [str(a).strip() for a in items if str(a).strip()]
 
 
 def _flag(value: Any) -> bool:
@@ -85,23 +102,32 @@ class EmailSimpleAction:
         recipients, who_id = self._recipients(item)
         if not recipients:
             raise _InputError("REQUIRED_FIELD_MISSING", "Missing required input parameter: emailAddresses")
-        if len(recipients) > recipient_limit(version):
+        other_cc = {"ccAddresses", "ccRecipientAddressList"} - {cc_input(version)}
+        if any(item.get(name) for name in other_cc):
+            raise _InputError("INVALID_API_INPUT", f"Invalid input parameter at API v{version}: {other_cc.pop()}")
+        cc = [a for a in dict.fromkeys(_addresses(item.get(cc_input(version)))) if a not in recipients]
+        for address in cc:
+            if not _EMAIL_RE.fullmatch(address):
+                raise _InputError("INVALID_EMAIL_ADDRESS", f"Email address is invalid: {address}")
+        if len(recipients) + len(cc) > recipient_limit(version):
             raise _InputError(
                 "LIMIT_EXCEEDED",
                 f"Too many recipients: at most {recipient_limit(version)} "
-                "(emailAddresses, emailAddressesArray and recipientId combined)",
+                "(To and CC inputs and recipientId combined)",
             )
+        if self.writer.org.email_deliverability != "all_email":
+            raise _InputError("NO_MASS_MAIL_PERMISSION", NO_MASS_MAIL)
         related = self._related(item.get("relatedRecordId"))
         log = _flag(item.get("logEmailOnSend"))
         now = self.clock()
-        if not self.usage.take_emails(now, single=log, recipients=len(recipients)):
+        if not self.usage.take_emails(now, single=log, recipients=len(recipients) + len(cc)):
             code = "SINGLE_EMAIL_LIMIT_EXCEEDED" if log else "LIMIT_EXCEEDED"
             raise _InputError(code, "The daily limit for the org would be exceeded by this request")
         self.outbox.record(
             SentEmail(
                 source="salesforce",
                 to=recipients,
-                cc=[],
+                cc=cc,
                 subject=subject,
                 body=text,
                 related_id=related,
@@ -109,7 +135,10 @@ class EmailSimpleAction:
             )
         )
         if log:
-            self._log_task(subject, text, related, who_id, actor, now)
+            task = self._log_task(subject, text, related, who_id, actor, now)
+            if self.writer.org.enhanced_email:
+                rich = _flag(item.get("sendRichBody"))
+                self._log_email_message(subject, text, rich, recipients, cc, related, task, actor, now)
 
     @staticmethod
     def _required_text(item: dict[str, Any], name: str) -> str:
@@ -123,10 +152,10 @@ class EmailSimpleAction:
         addresses: list[str] = []
         raw = item.get("emailAddresses")
         if isinstance(raw, str):
-            addresses += [a.strip() for a in raw.split(",") if a.strip()]
+            addresses += _addresses(raw)
         array = item.get("emailAddressesArray")
         if isinstance(array, list):
-            addresses += [str(a).strip() for a in array if str(a).strip()]
+            addresses += _addresses(array)
         for address in addresses:
             if not _EMAIL_RE.fullmatch(address):
                 raise _InputError("INVALID_EMAIL_ADDRESS", f"Email address is invalid: {address}")
@@ -162,18 +191,51 @@ class EmailSimpleAction:
 
     def _log_task(
         self, subject: str, text: str, related: str | None, who_id: str | None, actor: str, now: datetime
-    ) -> None:
-        """The activity ``logEmailOnSend`` leaves: a completed Task on the related record."""
+    ) -> str:
+        """The activity ``logEmailOnSend`` leaves: a completed Task (subtype Email) on the related record,
+        its Description cut at 32,000 characters."""
         task = self.writer.object("Task")
         fields: dict[str, Any] = {
             "Subject": f"Email: {subject}"[:255],
             "Status": "Completed",
             "ActivityDate": now.astimezone(UTC).date().isoformat(),
-            "Description": text[:32000],
+            "Description": text[:TASK_DESCRIPTION_LIMIT],
             "WhoId": who_id,
+            "TaskSubtype": "Email",
         }
-        what = task.field("WhatId")
-        related_obj = self.store.schema.for_id(related) if related else None
-        if what is not None and related_obj is not None and related_obj.name in what.reference_to:
+        if self._relates(task, "WhatId", related):
             fields["WhatId"] = related
-        self.writer.create(task, fields, actor)
+        return self.writer.create(task, fields, actor)
+
+    def _relates(self, obj: Any, field_name: str, related: str | None) -> bool:
+        field = obj.field(field_name)
+        related_obj = self.store.schema.for_id(related) if related else None
+        return field is not None and related_obj is not None and related_obj.name in field.reference_to
+
+    def _log_email_message(
+        self,
+        subject: str,
+        body: str,
+        rich: bool,
+        to: list[str],
+        cc: list[str],
+        related: str | None,
+        task: str,
+        actor: str,
+        now: datetime,
+    ) -> None:
+        """With Enhanced Email the send is also an ``EmailMessage`` (status 3, sent) on the related
+        record, linked to its Task through ``ActivityId`` (EmailMessage object reference)."""
+        message = self.writer.object("EmailMessage")
+        fields: dict[str, Any] = {
+            "Subject": subject,
+            "HtmlBody" if rich else "TextBody": body,
+            "ToAddress": "; ".join(to),
+            "CcAddress": "; ".join(cc) or None,
+            "Status": "3",
+            "MessageDate": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+            "ActivityId": task,
+        }
+        if self._relates(message, "RelatedToId", related):
+            fields["RelatedToId"] = related
+        self.writer.create(message, fields, actor)

@@ -33,6 +33,8 @@ _VERSION_LABELS = {
     "65.0": "Winter '26",
     "66.0": "Spring '26",
 }
+#: Standard profiles every org has; the last one runs the integration user.
+PROFILES = ("System Administrator", "Standard User", "Minimum Access - API Only Integrations")
 _SESSION_EXPIRED = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
 _LIMIT_EXCEEDED = [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
 
@@ -54,7 +56,7 @@ class SalesforceEmulator:
         with self._lock:
             self.schema = org_setup.with_org_objects(Schema.load())  # undoes alter_field/drop_field
             self.store = RecordStore(self.schema)
-            self.writer = RecordWriter(self.schema, self.store, self.clock)
+            self.writer = RecordWriter(self.schema, self.store, self.clock, self.settings)
             self.tokens = TokenService(self.settings, self.clock)
             self.usage = DailyUsage(self.settings)
             self.query = QueryService(self.schema, self.store, self.clock)
@@ -68,7 +70,10 @@ class SalesforceEmulator:
                 self.usage,
                 org=self.settings,
             )
+            for name in PROFILES:
+                self.writer.create(self.writer.object("Profile"), {"Name": name}, None)
             self.integration_user_id = self._seed_integration_user()
+            self._stamp_profiles(self.integration_user_id)
             org_setup.seed_org_wide_addresses(self.settings, self._insert_unlocked)
 
     def _seed_integration_user(self) -> str:
@@ -79,9 +84,31 @@ class SalesforceEmulator:
                 "FirstName": "Integration",
                 "LastName": "User",
                 "Email": self.settings.integration_username,
+                **self._user_defaults("Integration User", PROFILES[-1]),
             },
             None,
         )
+
+    def _stamp_profiles(self, user_id: str) -> None:
+        """The seeded profiles were made before any user: show them as made by the integration user."""
+        profile = self.writer.object("Profile")
+        for row in self.store.rows(profile):
+            self.store.put(profile, {**row, "CreatedById": user_id, "LastModifiedById": user_id})
+
+    def _profile_id(self, name: str) -> str | None:
+        rows = self.store.rows(self.writer.object("Profile"))
+        return next((str(p["Id"]) for p in rows if p["Name"] == name), None)
+
+    def _user_defaults(self, last_name: str, profile: str = "Standard User") -> dict[str, Any]:
+        """What Setup's new-user page fills in and the API requires (Alias, profile, locale keys)."""
+        return {
+            "Alias": "".join(c for c in last_name.lower() if c.isalnum())[:8] or "user",
+            "ProfileId": self._profile_id(profile),
+            "TimeZoneSidKey": "America/Los_Angeles",
+            "LocaleSidKey": "en_US",
+            "EmailEncodingKey": "UTF-8",
+            "LanguageLocaleKey": "en_US",
+        }
 
     def handles(self, path: str) -> bool:
         return path == "/services" or path.startswith("/services/")
@@ -152,10 +179,20 @@ class SalesforceEmulator:
     def insert(self, sobject: str, fields: dict[str, Any]) -> str:
         """Create a record as the integration user, with the API's validation and stamping; returns its Id.
 
-        Raises ``SalesforceApiError`` when Salesforce would reject the record.
+        A User given without the fields the API requires of a new user (Alias, ProfileId, the locale
+        keys) gets Setup's defaults, as an admin creating the user in Setup would. Raises
+        ``SalesforceApiError`` when Salesforce would reject the record.
         """
         with self._lock:
+            if sobject.lower() == "user":
+                fields = {**self._user_defaults(str(fields.get("LastName") or "user")), **fields}
             return self.writer.create(self.writer.object(sobject), fields, self.integration_user_id)
+
+    def race_upserts(self, times: int = 1) -> None:
+        """The next ``times`` upserts by external id lose a race to a concurrent upsert of the same id:
+        the other inserts first and this one answers DUPLICATE_VALUE."""
+        with self._lock:
+            self.writer.races = times
 
     def _insert_unlocked(self, sobject: str, fields: dict[str, Any]) -> str:
         return self.writer.create(self.writer.object(sobject), fields, self.integration_user_id)

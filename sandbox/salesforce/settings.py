@@ -28,3 +28,8 @@ class SalesforceSettings:
         ("crm-sync@example.com", True),
     )  # (address, verified)
     feed_tracking_off: frozenset[str] = field(default_factory=frozenset)  # objects without feed tracking
+    # "production" or "sandbox": the JWT bearer audience the org takes (login. or test.salesforce.com).
+    org_type: str = "production"
+    experience_sites: tuple[str, ...] = ()  # Experience Cloud site URLs, also valid JWT audiences
+    # Enhanced Email (on in most orgs): a logged send is an EmailMessage plus its Task.
+    enhanced_email: bool = True

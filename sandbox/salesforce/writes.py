@@ -8,7 +8,9 @@ from typing import Any
 
 from .errors import ApiError, SalesforceApiError
 from .ids import normalize
+from .rich_text import normalize_rich_text
 from .schema import AUDIT_FIELDS, FieldDef, ObjectDef, Schema
+from .settings import SalesforceSettings
 from .store import Record, RecordStore
 from .values import InvalidValue, coerce, format_datetime
 
@@ -36,10 +38,19 @@ def _same(a: Any, b: Any) -> bool:
 class RecordWriter:
     """Applies DML to a ``RecordStore`` the way the REST API does, stamping times from ``clock``."""
 
-    def __init__(self, schema: Schema, store: RecordStore, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        schema: Schema,
+        store: RecordStore,
+        clock: Callable[[], datetime],
+        org: SalesforceSettings | None = None,
+    ) -> None:
         self.schema = schema
         self.store = store
         self.clock = clock
+        self.org = org or SalesforceSettings()
+        #: Upserts that lose a race to a concurrent upsert of the same external id (``race_upserts``).
+        self.races = 0
 
     def object(self, name: str) -> ObjectDef:
         obj = self.schema.get(name)
@@ -115,6 +126,9 @@ class RecordWriter:
         """Update the one record whose external id is ``value`` or create it; returns (id, created)."""
         field = self.external_field(obj, field_name)
         matches = self.find_external(obj, field, value)
+        if self.races > 0 and field.name != "Id" and isinstance(body, dict):
+            self.races -= 1
+            self._lose_race(obj, field, value, body, actor, matches)
         if len(matches) > 1:
             raise MultipleMatches(obj, [r["Id"] for r in matches])
         if matches:
@@ -125,6 +139,20 @@ class RecordWriter:
         if not isinstance(body, dict):
             raise _bad(ApiError("JSON_PARSER_ERROR", "Request body must be a JSON object", ()))
         return self.create(obj, {**body, field.name: value}, actor), True
+
+    def _lose_race(
+        self, obj: ObjectDef, field: FieldDef, value: str, body: dict[str, Any], actor: str, matches: list[Record]
+    ) -> None:
+        """A concurrent upsert of the same external id inserted first: this one answers DUPLICATE_VALUE
+        (salesforce.stackexchange.com/questions/197382) and the other's record stays."""
+        winner = matches[0]["Id"] if matches else self.create(obj, {**body, field.name: value}, actor)
+        raise _bad(
+            ApiError(
+                "DUPLICATE_VALUE",
+                f"duplicate value found: {field.name} duplicates value on record with id: {winner}",
+                (),
+            )
+        )
 
     def _live(self, obj: ObjectDef, record_id: str) -> Record:
         found = self.store.find(record_id)
@@ -191,11 +219,15 @@ class RecordWriter:
             record["Name"] = " ".join(p for p in (record["FirstName"], record["LastName"]) if p) or None
         if obj.name == "Task":
             record["IsClosed"] = record["Status"] == "Completed"
+        if obj.name == "FeedItem" and record.get("IsRichText") and isinstance(record.get("Body"), str):
+            record["Body"] = normalize_rich_text(record["Body"])
 
     def _validate(self, obj: ObjectDef, record: Record, changed: set[str]) -> None:
         missing = [f.name for f in obj.fields if f.required and record.get(f.name) in (None, "")]
         if obj.name == "FeedItem" and record["Type"] == "TextPost" and not record["Body"]:
             missing.append("Body")
+        if obj.name == "FeedItem" and "ParentId" in changed:
+            self._check_feed_tracking(record.get("ParentId"))
         if missing:
             raise _bad(
                 ApiError(
@@ -220,6 +252,18 @@ class RecordWriter:
                 record[field.name] = self._reference(obj, field, value)
             if field.unique:
                 self._check_unique(obj, field, record)
+
+    def _check_feed_tracking(self, parent: Any) -> None:
+        """Posts go only on records of objects with feed tracking on (Setup > Feed Tracking)."""
+        target = self.schema.for_id(normalize(str(parent)) or "") if parent else None
+        if target is not None and target.name in self.org.feed_tracking_off:
+            raise _bad(
+                ApiError(
+                    "FIELD_INTEGRITY_EXCEPTION",
+                    f"Parent ID: id value of incorrect type: {parent} (feed tracking is off for {target.name})",
+                    ("ParentId",),
+                )
+            )
 
     def _reference(self, obj: ObjectDef, field: FieldDef, value: str) -> str:
         full = normalize(value)

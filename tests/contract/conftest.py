@@ -81,6 +81,16 @@ class Backdoor:
         """Shrink the org's daily API allocation (restored after the test)."""
         self.monkeypatch.setattr(self.server.sandbox.salesforce.settings, "daily_api_budget", calls)
 
+    def salesforce_org(self, **settings: Any) -> None:
+        """Change the org's setup (``enhanced_email``, ``email_deliverability``, ``feed_tracking_off``...)
+        for one test: what an admin sets in Setup, which the API cannot."""
+        for name, value in settings.items():
+            self.monkeypatch.setattr(self.server.sandbox.salesforce.settings, name, value)
+
+    def salesforce_race_upserts(self, times: int) -> None:
+        """The next ``times`` upserts by external id lose a race to a concurrent upsert of the same id."""
+        self.server.sandbox.salesforce.race_upserts(times)
+
     def hubspot_burst_limit(self, calls: int) -> None:
         """Shrink the portal's 10-second burst limit (restored after the test)."""
         self.monkeypatch.setattr(self.server.sandbox.hubspot.settings, "rate_limit_per_10s", calls)

@@ -148,3 +148,20 @@ def test_lines_on_a_terminal(
     assert lines[blocker + 1].strip() == "fix: in Setup > Deliverability, set 'Access level' to 'All email'"
     assert sum(line.startswith("ok ") for line in lines) >= 20
     assert lines[-1].endswith("1 blocker(s): blocked: fix the blockers, then run it again")
+
+
+CHECK_IN_TASK = "          priority: Normal\n          status: Not Started\n          description: \"14-day check-in"
+
+
+def test_a_task_type_is_create_only_and_passes(doctor: Doctor, tmp_path: Path) -> None:
+    """TaskSubtype is settable on create only: the doctor must not call that unwritable."""
+    config = edited_config(tmp_path, CHECK_IN_TASK, CHECK_IN_TASK.replace("priority:", "type: Call\n          priority:"))
+    code, report = doctor(config)
+    assert code == 0, blockers(report)
+    assert "TaskSubtype" in next(c["message"] for c in report["checks"] if c["name"] == "task fields")
+
+
+def test_a_task_type_salesforce_does_not_know(doctor: Doctor, tmp_path: Path) -> None:
+    config = edited_config(tmp_path, CHECK_IN_TASK, CHECK_IN_TASK.replace("priority:", "type: Meeting\n          priority:"))
+    message = only_blocker(doctor, "salesforce", "task fields", config)
+    assert "'Meeting' is not a Salesforce TaskSubtype" in message

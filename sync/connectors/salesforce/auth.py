@@ -33,7 +33,7 @@ def fetch_token(settings: SalesforceSettings, session: requests.Session, now: da
         claims = {
             "iss": settings.client_id,
             "sub": settings.username,
-            "aud": settings.jwt_audience or settings.login_url.rstrip("/"),
+            "aud": settings.audience,
             "exp": int((now + timedelta(minutes=3)).timestamp()),
         }
         form = {

@@ -2,11 +2,15 @@
 
 - ``create_task``: upsert through ``composite/sobjects/Task/Crm_Sync_Key__c`` (200 per call), keyed on
   the action's external id: a replayed call updates the Task it created instead of adding one.
-- ``post_chatter``: ``FeedItem`` through ``composite/sobjects``. FeedItem has no external id, so an
-  action that was attempted before (outcome unknown) first looks for its post on the record.
+  ``TaskSubtype`` can be set on create only: a Task with a type is created through ``composite/sobjects``
+  and, when its key exists already (``DUPLICATE_VALUE``), upserted without it. An upsert that loses a race
+  to a concurrent one on the same key (``DUPLICATE_VALUE``) is repeated once.
+- ``post_chatter``: ``FeedItem`` through ``composite/sobjects`` (see ``chatter``). FeedItem has no
+  external id, so an action attempted before (outcome unknown) first looks for its post on the record.
 - ``send_email`` / ``notify``: ``actions/standard/emailSimple`` with many inputs per call, to the User id
-  when known, logged on the record (``logEmailOnSend``). A retried email first looks for its logged copy
-  (which carries the action's reference) so an email whose first attempt did go out is not sent twice.
+  when known, logged on the record (``logEmailOnSend``); see ``email``. A retried email first looks for
+  its logged copy (an EmailMessage, else a Task, carrying the action's reference) so an email whose first
+  attempt did go out is not sent twice.
 - ``update_record``: ``composite/sobjects`` PATCH (idempotent by nature).
 """
 
@@ -24,17 +28,38 @@ from rules.actions.email import EmailPayload, Notify, SendEmail
 from rules.actions.task import CreateTask, TaskPayload
 from rules.actions.update import UpdatePayload, UpdateRecord
 from sync.connectors.base import ConnectorError, CrmUnavailable, DeliveryResult, OwedAction, chunks
+from sync.connectors.salesforce import chatter, email
 from sync.connectors.salesforce.client import SalesforceClient
 from sync.connectors.salesforce.errors import EMAIL_LIMIT_CODES, EMAIL_LIMIT_WAIT, POLICY
 from sync.connectors.salesforce.polling import soql_string
 
 COLLECTION_LIMIT = 200
 TASK_KEY_FIELD = "Crm_Sync_Key__c"
+#: Task ``TaskSubtype``, a restricted picklist (Task object reference).
+TASK_SUBTYPES = ("Task", "Email", "ListEmail", "Cadence", "Call", "LinkedIn")
+DUPLICATE_VALUE = "DUPLICATE_VALUE"
+#: What a permanent error code means for the admin who must fix it.
+HINTS = {
+    "NO_MASS_MAIL_PERMISSION": "the org may not send email: set Setup > Deliverability > Access level to "
+    "'All email' (and allow the integration user to send email through the API)",
+}
 
 
 def reference(action: OwedAction) -> str:
-    """The line every email carries, so its logged copy can be recognised."""
-    return f"crm-sync ref {action.external_id}"
+    """The token every email and post carries, so an earlier write can be recognised."""
+    return email.reference(action.external_id)
+
+
+def task_subtype(value: str) -> str:
+    """The documented ``TaskSubtype`` value ``value`` names (any case); ``ValueError`` if none."""
+    found = next((t for t in TASK_SUBTYPES if t.casefold() == value.casefold()), None)
+    if found is None:
+        raise ValueError(f"task type {value!r} is not a Salesforce TaskSubtype ({', '.join(TASK_SUBTYPES)})")
+    return found
+
+
+def _codes(item: dict[str, Any]) -> set[str]:
+    return {str(e.get("statusCode") or e.get("errorCode")) for e in item.get("errors") or [] if isinstance(e, dict)}
 
 
 def _result(action: OwedAction, item: dict[str, Any]) -> DeliveryResult:
@@ -48,6 +73,9 @@ def _failure(action: OwedAction, errors: list[dict[str, Any]]) -> DeliveryResult
     """A per-record failure, decided by the retry table on its (first) error code."""
     codes = [e.get("statusCode") or e.get("errorCode") for e in errors if isinstance(e, dict)]
     message = "; ".join(f"{e.get('statusCode') or e.get('errorCode')}: {e.get('message')}" for e in errors)
+    hints = [HINTS[c] for c in codes if c in HINTS]
+    if hints:
+        message = f"{message} ({hints[0]})"
     error = POLICY.error(message or "failed without an error", None, codes[0] if codes else None)
     return DeliveryResult.of_error(action.key, error)
 
@@ -121,15 +149,53 @@ class SalesforceWriter:
     # -- Tasks -----------------------------------------------------------------------------------
 
     def _tasks(self, actions: Sequence[OwedAction]) -> Iterator[list[DeliveryResult]]:
-        def send(batch: Sequence[OwedAction]) -> list[DeliveryResult]:
-            body = {"allOrNone": False, "records": [self._task_fields(a) for a in batch]}
-            response = self._restful(f"composite/sobjects/Task/{TASK_KEY_FIELD}", "PATCH", body)
-            return [_result(a, item) for a, item in zip(batch, response, strict=True)]
+        typed: list[OwedAction] = []
+        plain: list[OwedAction] = []
+        refused: list[DeliveryResult] = []
+        for action in actions:
+            kind = action.payload_as(TaskPayload).type
+            try:
+                (typed if kind and task_subtype(kind) else plain).append(action)
+            except ValueError as exc:
+                refused.append(DeliveryResult.failed(action.key, str(exc), retryable=False))
+        yield refused
+        yield from self._chunked(typed, COLLECTION_LIMIT, self._create_tasks)
+        yield from self._chunked(plain, COLLECTION_LIMIT, self._upsert_tasks)
 
-        return self._chunked(actions, COLLECTION_LIMIT, send)
+    def _create_tasks(self, batch: Sequence[OwedAction]) -> list[DeliveryResult]:
+        """Create with ``TaskSubtype``; a Task whose key exists (an earlier attempt made it) is upserted
+        without it. Repeating the call is safe: the key is unique, so a repeat is a DUPLICATE_VALUE."""
+        body = {"allOrNone": False, "records": [self._task_fields(a, subtype=True) for a in batch]}
+        response = self._restful("composite/sobjects", "POST", body)
+        results: dict[str, DeliveryResult] = {}
+        existing: list[OwedAction] = []
+        for action, item in zip(batch, response, strict=True):
+            if not item.get("success") and DUPLICATE_VALUE in _codes(item):
+                existing.append(action)
+            else:
+                results[action.key] = _result(action, item)
+        if existing:
+            results.update((r.key, r) for r in self._upsert_tasks(existing))
+        return [results[a.key] for a in batch]
+
+    def _upsert_tasks(self, batch: Sequence[OwedAction], again: bool = True) -> list[DeliveryResult]:
+        """Upsert by key (never with ``TaskSubtype``: an update refuses it); a record that lost a race to a
+        concurrent upsert of its key (DUPLICATE_VALUE) is upserted once more, now an update."""
+        body = {"allOrNone": False, "records": [self._task_fields(a, subtype=False) for a in batch]}
+        response = self._restful(f"composite/sobjects/Task/{TASK_KEY_FIELD}", "PATCH", body)
+        results: dict[str, DeliveryResult] = {}
+        raced: list[OwedAction] = []
+        for action, item in zip(batch, response, strict=True):
+            if again and not item.get("success") and DUPLICATE_VALUE in _codes(item):
+                raced.append(action)
+            else:
+                results[action.key] = _result(action, item)
+        if raced:
+            results.update((r.key, r) for r in self._upsert_tasks(raced, again=False))
+        return [results[a.key] for a in batch]
 
     @staticmethod
-    def _task_fields(action: OwedAction) -> dict[str, Any]:
+    def _task_fields(action: OwedAction, subtype: bool) -> dict[str, Any]:
         p = action.payload_as(TaskPayload)
         fields: dict[str, Any] = {
             "attributes": {"type": "Task"},
@@ -143,10 +209,14 @@ class SalesforceWriter:
             fields["ActivityDate"] = p.due_date.isoformat()
         if p.owner is not None and p.owner.user_id:
             fields["OwnerId"] = p.owner.user_id
-        for value, field in ((p.priority, "Priority"), (p.status, "Status"), (p.type, "TaskSubtype")):
+        for value, field in ((p.priority, "Priority"), (p.status, "Status")):
             if value:
                 fields[field] = value
+        if subtype and p.type:
+            fields["TaskSubtype"] = task_subtype(p.type)
         fields.update(p.fields)
+        if not subtype:
+            fields.pop("TaskSubtype", None)
         return fields
 
     # -- Chatter ---------------------------------------------------------------------------------
@@ -156,14 +226,12 @@ class SalesforceWriter:
         yield [DeliveryResult.delivered(a.key, already[a.key]) for a in actions if a.key in already]
 
         def send(batch: Sequence[OwedAction]) -> list[DeliveryResult]:
-            records = [
-                {
-                    "attributes": {"type": "FeedItem"},
-                    "ParentId": _target(a),
-                    "Body": a.payload_as(ChatterPayload).body,
-                }
-                for a in batch
-            ]
+            records = []
+            for action in batch:
+                body, rich = chatter.post_body(action.payload_as(ChatterPayload).body, reference(action))
+                records.append(
+                    {"attributes": {"type": "FeedItem"}, "ParentId": _target(action), "Body": body, "IsRichText": rich}
+                )
             response = self._restful(
                 "composite/sobjects", "POST", {"allOrNone": False, "records": records}, idempotent=False
             )
@@ -172,12 +240,12 @@ class SalesforceWriter:
         yield from self._chunked([a for a in actions if a.key not in already], COLLECTION_LIMIT, send)
 
     def _existing_posts(self, actions: Sequence[OwedAction]) -> dict[str, str]:
-        """Posts an earlier, unacknowledged attempt already made (same record, same body)."""
+        """Posts an earlier, unacknowledged attempt already made (same record, the action's token)."""
         return self._earlier_writes(
             actions,
             "SELECT Id, ParentId, Body FROM FeedItem WHERE ParentId IN",
             "ParentId",
-            lambda action, row: row.get("Body") == action.payload_as(ChatterPayload).body,
+            lambda action, row: chatter.carries(row.get("Body"), reference(action)),
         )
 
     def _earlier_writes(
@@ -205,29 +273,17 @@ class SalesforceWriter:
 
     def _email_input(self, action: OwedAction) -> dict[str, Any]:
         p = action.payload_as(EmailPayload)
-        ref = reference(action)
-        item: dict[str, Any] = {
-            "emailSubject": p.subject,
-            "logEmailOnSend": True,
-            "senderType": "CurrentUser",
-        }
-        if p.html:
-            item["emailBody"] = f'{p.html}\n<p style="color:#999;font-size:10px">{ref}</p>'
-            item["sendRichBody"] = True
-        else:
-            item["emailBody"] = f"{p.text or ''}\n\n{ref}"
-        if p.to.user_id:
-            item["recipientId"] = p.to.user_id
-        else:
-            item["emailAddresses"] = p.to.email
-        cc = [c.email for c in p.cc if c.email]
-        if cc:
-            item["emailAddressesArray"] = cc
-        if _target(action):
-            item["relatedRecordId"] = _target(action)
-        return item
+        return email.email_input(p, reference(action), _target(action), self.client.settings.api_version)
 
     def _emails(self, actions: Sequence[OwedAction]) -> Iterator[list[DeliveryResult]]:
+        version = self.client.settings.api_version
+        capped = {
+            a.key: DeliveryResult.failed(a.key, reason, retryable=False)
+            for a in actions
+            if (reason := email.too_many_recipients(a.payload_as(EmailPayload), version))
+        }
+        yield list(capped.values())
+        actions = [a for a in actions if a.key not in capped]
         already = self._logged_emails([a for a in actions if a.tried])
         yield [DeliveryResult.delivered(a.key, already[a.key]) for a in actions if a.key in already]
         limit: list[str] = []  # set once the org's daily email allowance is spent
@@ -258,13 +314,32 @@ class SalesforceWriter:
         )
 
     def _logged_emails(self, actions: Sequence[OwedAction]) -> dict[str, str]:
-        """Emails an earlier, unacknowledged attempt already sent: their logged copy has our reference."""
-        return self._earlier_writes(
-            actions,
-            "SELECT Id, WhatId, Description FROM Task WHERE Subject LIKE 'Email:%' AND WhatId IN",
-            "WhatId",
-            lambda action, row: reference(action) in (row.get("Description") or ""),
+        """Emails an earlier, unacknowledged attempt already sent: their logged copy carries our reference.
+        Enhanced Email keeps it as an EmailMessage on the record; without it (or where that finds none)
+        the send's Task, whose Description starts with the body."""
+        found: dict[str, str] = {}
+        try:
+            found = self._earlier_writes(
+                actions,
+                email.ENHANCED_EMAIL_LOOKUP,
+                "RelatedToId",
+                lambda action, row: email.logged_with(row, reference(action), "TextBody", "HtmlBody"),
+            )
+        except CrmUnavailable:
+            raise
+        except ConnectorError as exc:
+            if "INVALID_TYPE" not in str(exc):  # an org without EmailMessage: the Task tells
+                raise
+        rest = [a for a in actions if a.key not in found]
+        found.update(
+            self._earlier_writes(
+                rest,
+                email.TASK_LOOKUP,
+                "WhatId",
+                lambda action, row: email.logged_with(row, reference(action), "Description"),
+            )
         )
+        return found
 
     # -- Updates ---------------------------------------------------------------------------------
 

@@ -95,9 +95,14 @@ class SalesforceDriver(SandboxedDriver):
         target = action.payload.related_id or action.record_id
         if action.kind == "create_task":
             return [t for t in self.org.records("Task") if t["Crm_Sync_Key__c"] == action.external_id]
-        if action.kind == "post_chatter":
+        if action.kind == "post_chatter":  # the post's body, then its reference token
             body = action.payload_as(ChatterPayload).body
-            return [p for p in self.org.records("FeedItem") if (p["ParentId"], p["Body"]) == (target, body)]
+            token = f"[crm-sync ref {action.external_id}]"
+            return [
+                p
+                for p in self.org.records("FeedItem")
+                if p["ParentId"] == target and p["Body"].startswith(body) and p["Body"].endswith(token)
+            ]
         if action.kind in ("notify", "send_email"):
             return [e for e in self.box.emails() if action.external_id in e["body"]]
         if action.kind == "update_record":

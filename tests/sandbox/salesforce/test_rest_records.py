@@ -304,6 +304,8 @@ def test_describe(sf: Salesforce) -> None:
         "Task",
         "FeedItem",
         "OrgWideEmailAddress",
+        "Profile",
+        "EmailMessage",
     }
 
 

@@ -56,6 +56,7 @@ def test_client_credentials_login_and_refresh_after_expiry(
         "issued_at",
         "signature",
         "scope",
+        "token_format",
     }
     assert body["instance_url"] == "https://crm-sync.my.salesforce.com"
     assert body["id"].endswith("/" + emulator.integration_user_id)

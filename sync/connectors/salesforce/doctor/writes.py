@@ -7,7 +7,7 @@ from rules.actions.chatter import PostChatter
 from rules.actions.task import CreateTask
 from rules.actions.update import UpdateRecord
 from sync.connectors.checks import Checks
-from sync.connectors.salesforce.writes import TASK_KEY_FIELD
+from sync.connectors.salesforce.writes import TASK_KEY_FIELD, task_subtype
 
 from .context import OrgContext
 
@@ -25,16 +25,21 @@ def check_task_fields(org: OrgContext, out: Checks) -> None:
         out.block("task fields", "the integration user cannot see Task", f"grant it Task access; {WRITE_FIX}")
         return
     wanted = set(TASK_FIELDS)
-    for _rule, compiled in uses:
+    problems = []
+    for rule, compiled in uses:
         wanted.update(compiled.fields)
         if compiled.type:
             wanted.add("TaskSubtype")
-    problems = []
+            try:
+                task_subtype(compiled.type)
+            except ValueError as exc:
+                problems.append(f"rule {rule.id}: {exc}")
     for name in sorted(wanted):
         described = org.field("Task", name)
+        create_only = name == "TaskSubtype"  # settable on create only (Task object reference)
         if described is None:
             problems.append(f"{name} is missing")
-        elif not (described.get("createable") and described.get("updateable")):
+        elif not (described.get("createable") and (create_only or described.get("updateable"))):
             problems.append(f"{name} is not writable")
     if problems:
         out.block("task fields", "Task: " + "; ".join(problems), f"create the fields or {WRITE_FIX}")
