@@ -1,5 +1,6 @@
 """The ``/_sandbox/*`` control endpoints: health, sent emails, request log, faults, clock, HubSpot seeding
-(owners and records of any object type, read-only ones included), reset.
+(owners and records of any object type, read-only ones included) and knobs (the wording of a unique-value
+clash), reset.
 
 They answer from the sandbox's Python API (``Controllable``), so both mirror each other.
 """
@@ -64,6 +65,7 @@ class ControlEndpoints:
             ("GET", "/clock"): lambda r: json_response(200, box.clock_state()),
             ("POST", "/clock"): self._post_clock,
             ("POST", "/hubspot/owners"): self._post_owner,
+            ("POST", "/hubspot/unique-clash"): self._post_unique_clash,
             ("POST", "/reset"): self._post_reset,
         }
 
@@ -85,7 +87,9 @@ class ControlEndpoints:
             return handler(request)
         if route.startswith(HUBSPOT_OBJECTS) and "/" not in route[len(HUBSPOT_OBJECTS) :]:
             if method != "POST":
-                return json_response(405, {"error": "method_not_allowed", "message": f"{method} {request.path}"})
+                return json_response(
+                    405, {"error": "method_not_allowed", "message": f"{method} {request.path}"}
+                )
             return self._post_hubspot_object(request, route[len(HUBSPOT_OBJECTS) :])
         if any(path == route for _, path in self._handlers):
             return json_response(405, {"error": "method_not_allowed", "message": f"{method} {request.path}"})
@@ -112,6 +116,18 @@ class ControlEndpoints:
             spec["email"], str(spec.get("firstName") or ""), str(spec.get("lastName") or ""), teams
         )
         return json_response(201, owner)
+
+    def _post_unique_clash(self, request: SandboxRequest) -> SandboxResponse:
+        """How HubSpot words a unique-value clash: ``{"message": "... {id} ... {property}", "code"}``."""
+        try:
+            spec = request.json()
+        except ValueError:
+            spec = None
+        if not isinstance(spec, dict) or not all(
+            isinstance(spec.get(k), str) and spec[k] for k in ("message", "code")
+        ):
+            return _bad_request('the body is {"message": "{id} holds {property}", "code": "DUPLICATE_VALUE"}')
+        return json_response(200, self.box.hubspot.unique_clash(spec["message"], spec["code"]))
 
     def _post_clock(self, request: SandboxRequest) -> SandboxResponse:
         try:

@@ -110,6 +110,16 @@ class HubSpotEmulator:
 
     # -- seeding helpers (no HTTP, no auth, no rate limits) --------------------------------------
 
+    def unique_clash(self, message: str, code: str) -> dict[str, str]:
+        """Word unique-value clashes (``{id}``, ``{property}`` filled in) until reset: HubSpot does not
+        document the wording, so a client must not depend on it. Raises ValueError for a bad template."""
+        try:
+            with self._lock:
+                self._state.store.set_clash_wording(message, code)
+        except (KeyError, IndexError) as exc:
+            raise ValueError(f"message: unknown placeholder {exc}; use {{id}} and {{property}}") from None
+        return {"message": message, "code": code}
+
     def seed_owner(self, email: str, first_name: str, last_name: str, teams: list[str]) -> dict[str, Any]:
         """Add an owner (or update the one with this email) in ``teams`` (by name; the first is primary;
         unknown names become new teams). Returns the owner as ``crm/v3/owners`` shows it."""

@@ -56,11 +56,16 @@ class Backdoor:
         """Create many records fast (for paging checks only); returns their ids."""
         return [self.server.sandbox.hubspot.create(object_type, dict(row))["id"] for row in rows]
 
-    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _post(self, path: str, body: dict[str, Any], status: int = 201) -> dict[str, Any]:
         with self.server.session() as session:
             answer = session.post(f"{self.server.url}/_sandbox/{path}", json=body, timeout=10)
-        assert answer.status_code == 201, answer.text
+        assert answer.status_code == status, answer.text
         return dict(answer.json())
+
+    def hubspot_unique_clash(self, message: str, code: str) -> None:
+        """Word unique-value clashes differently (until the sandbox is reset): HubSpot does not document
+        the wording, so nothing may depend on it."""
+        self._post("hubspot/unique-clash", {"message": message, "code": code}, status=200)
 
     def feedback_submission(self, properties: dict[str, Any], contact_id: str) -> str:
         """A survey response linked to its contact: the feedback submissions API is read-only, so it is

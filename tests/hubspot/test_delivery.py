@@ -236,3 +236,20 @@ def test_a_task_without_a_due_date_keeps_its_planned_time_on_every_attempt() -> 
     retried = task_properties(task, planned + timedelta(hours=5))
     assert first == retried
     assert first["hs_timestamp"] == epoch_ms(planned)
+
+
+def test_a_repeated_ticket_is_recognised_by_its_key_whatever_the_clash_says(
+    connector: HubSpotConnector, portal: Portal, hubspot: Any
+) -> None:
+    """HubSpot does not document how a unique-value clash is worded: the repeat is read by its key."""
+    analyst = portal.analyst()
+    sid = portal.submission(portal.customer(analyst))
+    action = owed("create_ticket", sid, ticket_payload(analyst))
+    first = connector.deliver([action])
+    hubspot.unique_clash("Record {id} holds this {property}", "UNIQUE_CONSTRAINT")
+
+    again = connector.deliver([replace(action, attempts=1, tried=True)])
+
+    assert again[0].status == "delivered", again[0].error
+    assert again[0].crm_id == first[0].crm_id == hubspot.objects("tickets")[0]["id"]
+    assert len(hubspot.objects("tickets")) == 1
