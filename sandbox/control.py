@@ -66,6 +66,7 @@ class ControlEndpoints:
             ("POST", "/clock"): self._post_clock,
             ("POST", "/hubspot/owners"): self._post_owner,
             ("POST", "/hubspot/unique-clash"): self._post_unique_clash,
+            ("POST", "/hubspot/send-results"): self._post_send_results,
             ("POST", "/reset"): self._post_reset,
         }
 
@@ -128,6 +129,28 @@ class ControlEndpoints:
         ):
             return _bad_request('the body is {"message": "{id} holds {property}", "code": "DUPLICATE_VALUE"}')
         return json_response(200, self.box.hubspot.unique_clash(spec["message"], spec["code"]))
+
+    def _post_send_results(self, request: SandboxRequest) -> SandboxResponse:
+        """Script transactional sends: ``{"results": {address: sendResult}, "pending": "1m",
+        "processing": "1m"}`` (each key optional)."""
+        usage = '{"results": {"pat@example.com": "PREVIOUSLY_BOUNCED"}, "pending": "1m", "processing": "1m"}'
+        try:
+            spec = request.json()
+        except ValueError:
+            spec = None
+        if not isinstance(spec, dict) or not set(spec) <= {"results", "pending", "processing"}:
+            return _bad_request(f"the body is {usage}")
+        results = spec.get("results") or {}
+        if not isinstance(results, dict) or not all(isinstance(v, str) for v in results.values()):
+            return _bad_request(f"results map addresses to sendResult names: {usage}")
+        pace = {}
+        for key in ("pending", "processing"):
+            if spec.get(key) is not None:
+                try:
+                    pace[key] = parse_duration(spec[key])
+                except (TypeError, ValueError) as exc:
+                    return _bad_request(f"{key}: {exc}")
+        return json_response(200, self.box.hubspot.send_results(results, **pace))
 
     def _post_clock(self, request: SandboxRequest) -> SandboxResponse:
         try:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import threading
+from datetime import timedelta
 from typing import Any
 
 from sandbox.core import Clock, Outbox, SandboxRequest, SandboxResponse, system_clock
@@ -18,6 +20,7 @@ from .settings import HubSpotSettings
 from .state import PortalState
 from .views import object_json
 
+RESULT = re.compile(r"[A-Z][A-Z_]*")
 PREFIXES = ("/crm/", "/marketing/", "/oauth/", "/settings/")
 TOKENLESS_PREFIX = "/oauth/"  # token introspection carries the token in its body
 STATE_FORMAT = 1
@@ -119,6 +122,30 @@ class HubSpotEmulator:
         except (KeyError, IndexError) as exc:
             raise ValueError(f"message: unknown placeholder {exc}; use {{id}} and {{property}}") from None
         return {"message": message, "code": code}
+
+    def send_results(
+        self, results: dict[str, str], pending: timedelta | None = None, processing: timedelta | None = None
+    ) -> dict[str, Any]:
+        """Script transactional sends until reset: the final ``sendResult`` of sends to these addresses
+        (``PREVIOUSLY_BOUNCED``, ``INVALID_TO_ADDRESS``, ``BLOCKED_ADDRESS``..., ``CANCELED`` for a canceled
+        send; others get ``SENT``), and how long a send stays PENDING, then PROCESSING, on the clock."""
+        bad = [f"{k}: {v!r}" for k, v in results.items() if not RESULT.fullmatch(str(v)) or "@" not in k]
+        if bad:
+            raise ValueError(f"results map addresses to sendResult names such as PREVIOUSLY_BOUNCED: {bad}")
+        with self._lock:
+            email = self._state.email
+            pace = None
+            if pending is not None or processing is not None:
+                pace = (
+                    pending if pending is not None else email.pace[0],
+                    processing if processing is not None else email.pace[1],
+                )
+            email.script(results, pace)
+            return {
+                "results": dict(email.results),
+                "pending_seconds": email.pace[0].total_seconds(),
+                "processing_seconds": email.pace[1].total_seconds(),
+            }
 
     def seed_owner(self, email: str, first_name: str, last_name: str, teams: list[str]) -> dict[str, Any]:
         """Add an owner (or update the one with this email) in ``teams`` (by name; the first is primary;

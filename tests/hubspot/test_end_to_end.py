@@ -54,12 +54,16 @@ def test_the_nps_detractor_process(
     hubspot.create("calls", {"hs_timestamp": "2026-03-03T10:00:00Z"}, [("tickets", ticket_of["2"])])
     clock.advance(hours=49)
     report = engine.run_cycle()
-    engine.run_cycle()  # nothing more is owed
+    last = engine.run_cycle()  # nothing more is owed; the escalations sent are confirmed
 
     escalations = [e for e in sandbox_server.sandbox.emails() if e["subject"].startswith("Escalation")]
     assert sorted(e["subject"][-3:] for e in escalations) == ["(4)", "(6)"]  # not the one with a logged call
     assert len(hubspot.objects("tasks")) == 5 and len(hubspot.objects("tickets")) == 3
-    assert report.delivery.counts == {"delivered": 4}
+    # the first cycle's nine sends confirmed; two tasks made, two escalation emails sent (queued)
+    assert report.delivery.counts == {"confirmed": 9, "delivered": 2, "sent": 2}
+    assert last.delivery.counts == {"confirmed": 2}
+    with store.transaction() as tx:
+        assert {a.status for a in tx.ledger.find()} == {"delivered"}
     with store.transaction() as tx:
         snapshots = {sid: tx.records.get(f"hubspot.nps:{sid}").snapshot for sid in (called, silent, quiet)}  # type: ignore[union-attr]
     assert [snapshots[sid]["ticket"]["calls_logged"] for sid in (called, silent, quiet)] == [1, 0, 0]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from sync.connectors.base import chunks
 
-from .client import HubSpotClient
+from .client import HubSpotClient, raw
 
 OBJECT_BATCH = 100  # objects batch read/create/update
 ASSOCIATION_BATCH = 1000  # associations batch read: at most 1,000 ids a request (HubSpot, since 2025-02-10)
@@ -98,3 +99,8 @@ class HubSpotApi:
     def send_email(self, body: dict[str, Any]) -> dict[str, Any]:
         """``marketing/v3/transactional/single-email/send`` (idempotent by ``message.sendId``)."""
         return self.client.call(self.client.email_api.send_email, body)
+
+    def send_status(self, status_id: str) -> dict[str, Any]:
+        """``marketing/v3/email/send-statuses/{statusId}``: where a queued send is (no batch read exists)."""
+        path = f"/marketing/v3/email/send-statuses/{quote(status_id, safe='')}"
+        return self.client.call(raw(self.client.email_api.api_client, "GET", path))

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rules.model import Stream
-from sync.connectors.base import DeliveryResult, OwedAction, Page, StoredSnapshots
+from sync.connectors.base import Confirmation, DeliveryResult, OwedAction, Page, SentAction, StoredSnapshots
 
 from .api import HubSpotApi
 from .client import HubSpotClient
@@ -17,6 +17,7 @@ from .delivery import Deliverer
 from .lookups import Lookups
 from .pacing import Monotonic, Sleep
 from .polling import ENRICH_GROUP, PAGE_SIZE, SEARCH_CAP, Poller
+from .send_status import confirm
 from .settings import HubSpotSettings
 
 
@@ -41,7 +42,9 @@ class HubSpotConnector:
         group_size: int = ENRICH_GROUP,
     ) -> None:
         self.client = HubSpotClient(settings, sleep, monotonic)
-        api = HubSpotApi(self.client)
+        self.api = api = HubSpotApi(self.client)
+        self.status_checks_per_cycle = settings.status_checks_per_cycle
+        self.send_status_timeout = settings.send_status_timeout.total
         self.lookups = Lookups(api)
         self.poller = Poller(
             api, self.lookups, settings.overlap.total, now, page_size, search_cap, group_size
@@ -61,6 +64,11 @@ class HubSpotConnector:
     def deliver(self, actions: Sequence[OwedAction]) -> list[DeliveryResult]:
         self.client.pacer.reset_budget()
         return self.deliverer.deliver(actions)
+
+    def confirm(self, sent: Sequence[SentAction], now: datetime) -> list[Confirmation]:
+        """The final status of queued sends (delivered, bounced...), read by their ``statusId``."""
+        self.client.pacer.reset_budget()
+        return confirm(self.api, sent, now, self.send_status_timeout)
 
     def teams(self) -> dict[str, list[dict[str, Any]]]:
         """Teams and their members (active owners, by owner id), for team and round-robin roles."""

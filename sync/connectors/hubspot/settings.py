@@ -148,4 +148,8 @@ class HubSpotSettings(ConnectionSettings):
     max_daily_usage: float = Field(default=0.9, gt=0, le=1)
     # The transactional email (a template with {{ custom.subject }}, body, html) every send uses.
     transactional_email_id: int = Field(default=0, ge=0)
+    # Sends are queued: each delivery first reads the status of this many sends, those checked longest ago.
+    status_checks_per_cycle: int = Field(default=200, ge=1)
+    # A send with no final status this long after it was made is recorded as unconfirmed.
+    send_status_timeout: DurationField = Duration(days=1)
     streams: dict[str, HubSpotStreamSettings] = Field(default_factory=dict)  # type: ignore[assignment]
