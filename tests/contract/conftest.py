@@ -77,6 +77,19 @@ class Backdoor:
         body = {"properties": {**properties, "hs_contact_id": contact_id}, "associations": [association]}
         return str(self._post("hubspot/objects/feedback_submissions", body)["id"])
 
+    def hubspot_send_results(
+        self, results: dict[str, str], pending: str | None = None, processing: str | None = None
+    ) -> None:
+        """Script transactional sends (final ``sendResult`` by address; time spent PENDING, then
+        PROCESSING, on the sandbox's clock) until the sandbox is reset."""
+        body: dict[str, Any] = {"results": results}
+        body |= {k: v for k, v in (("pending", pending), ("processing", processing)) if v is not None}
+        self._post("hubspot/send-results", body, status=200)
+
+    def advance_clock(self, duration: str) -> None:
+        """Move both CRMs' clock forward (``"2m"``, ``"1d"``)."""
+        self._post("clock", {"advance": duration}, status=200)
+
     def hubspot_owner(self, email: str, first: str, last: str, teams: list[str]) -> dict[str, Any]:
         """An owner in ``teams`` (the first is primary): owners are read-only through the API, so it is
         seeded through ``POST /_sandbox/hubspot/owners``."""
