@@ -114,7 +114,11 @@ class ControlEndpoints:
         if not isinstance(teams, list) or not all(isinstance(t, str) for t in teams):
             return json_response(400, {"error": "bad_request", "message": "teams must be a list of names"})
         owner = self.box.hubspot.seed_owner(
-            spec["email"], str(spec.get("firstName") or ""), str(spec.get("lastName") or ""), teams
+            spec["email"],
+            str(spec.get("firstName") or ""),
+            str(spec.get("lastName") or ""),
+            teams,
+            str(spec.get("type") or "PERSON"),
         )
         return json_response(201, owner)
 

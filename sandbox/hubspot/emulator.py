@@ -147,11 +147,16 @@ class HubSpotEmulator:
                 "processing_seconds": email.pace[1].total_seconds(),
             }
 
-    def seed_owner(self, email: str, first_name: str, last_name: str, teams: list[str]) -> dict[str, Any]:
+    def seed_owner(
+        self, email: str, first_name: str, last_name: str, teams: list[str], owner_type: str = "PERSON"
+    ) -> dict[str, Any]:
         """Add an owner (or update the one with this email) in ``teams`` (by name; the first is primary;
-        unknown names become new teams). Returns the owner as ``crm/v3/owners`` shows it."""
+        unknown names become new teams); ``owner_type`` ``QUEUE`` makes a help desk queue. Returns the
+        owner as ``crm/v3/owners`` shows it."""
         with self._lock:
-            return self._state.owners.seed(email, first_name, last_name, teams, self._state.now())
+            return self._state.owners.seed(
+                email, first_name, last_name, teams, self._state.now(), owner_type
+            )
 
     def create(
         self, object_type: str, properties: dict[str, Any], associations: list[Any] | None = None

@@ -90,10 +90,13 @@ class Backdoor:
         """Move both CRMs' clock forward (``"2m"``, ``"1d"``)."""
         self._post("clock", {"advance": duration}, status=200)
 
-    def hubspot_owner(self, email: str, first: str, last: str, teams: list[str]) -> dict[str, Any]:
-        """An owner in ``teams`` (the first is primary): owners are read-only through the API, so it is
-        seeded through ``POST /_sandbox/hubspot/owners``."""
-        return self._post("hubspot/owners", {"email": email, "firstName": first, "lastName": last, "teams": teams})
+    def hubspot_owner(
+        self, email: str, first: str, last: str, teams: list[str], owner_type: str = "PERSON"
+    ) -> dict[str, Any]:
+        """An owner in ``teams`` (the first is primary; ``QUEUE``: a help desk queue): owners are
+        read-only through the API, so it is seeded through ``POST /_sandbox/hubspot/owners``."""
+        body = {"email": email, "firstName": first, "lastName": last, "teams": teams, "type": owner_type}
+        return self._post("hubspot/owners", body)
 
     def salesforce_daily_budget(self, calls: int) -> None:
         """Shrink the org's daily API allocation (restored after the test)."""

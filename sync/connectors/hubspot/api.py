@@ -12,7 +12,7 @@ from .client import HubSpotClient, raw
 
 OBJECT_BATCH = 100  # objects batch read/create/update
 ASSOCIATION_BATCH = 1000  # associations batch read: at most 1,000 ids a request (HubSpot, since 2025-02-10)
-OWNERS_PAGE = 500
+OWNERS_PAGE = 100  # the owners list's documented default page (published spec CRM/Crm Owners); no maximum is documented
 
 
 def association(to_id: str, type_id: int) -> dict[str, Any]:

@@ -20,6 +20,8 @@ from .polling import ENRICH_GROUP, PAGE_SIZE, SEARCH_CAP, Poller
 from .send_status import confirm
 from .settings import HubSpotSettings
 
+PERSON = "PERSON"  # an owner's ``type``: a person, or a ``QUEUE``
+
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
@@ -71,9 +73,11 @@ class HubSpotConnector:
         return confirm(self.api, sent, now, self.send_status_timeout)
 
     def teams(self) -> dict[str, list[dict[str, Any]]]:
-        """Teams and their members (active owners, by owner id), for team and round-robin roles."""
+        """Teams and their members (active owners, by owner id), for team and round-robin roles. Only
+        people are members: a ``QUEUE`` owner (a help desk queue) is no one to email or to take a turn."""
         teams: dict[str, list[dict[str, Any]]] = {}
-        owners = sorted(self.lookups.owners().values(), key=lambda o: (len(str(o["id"])), str(o["id"])))
+        people = [o for o in self.lookups.owners().values() if o.get("type", PERSON) == PERSON]
+        owners = sorted(people, key=lambda o: (len(str(o["id"])), str(o["id"])))
         for owner in owners:
             first, last = owner.get("firstName"), owner.get("lastName")
             member = {
