@@ -20,6 +20,7 @@ from .settings import HubSpotSettings
 from .state import PortalState
 from .views import object_json
 
+DAILY_HEADERS = "X-HubSpot-RateLimit-Daily"  # and -Daily-Remaining: not sent to OAuth apps
 RESULT = re.compile(r"[A-Z][A-Z_]*")
 PREFIXES = ("/crm/", "/marketing/", "/oauth/", "/settings/")
 TOKENLESS_PREFIX = "/oauth/"  # token introspection carries the token in its body
@@ -66,6 +67,8 @@ class HubSpotEmulator:
             if not tokenless:
                 search = request.method.upper() == "POST" and request.path.rstrip("/").endswith("/search")
                 headers, limited = self._limiter.admit(search)
+                if self._token(request) == self.settings.oauth_access_token:
+                    headers = {k: v for k, v in headers.items() if not k.startswith(DAILY_HEADERS)}
                 if limited is not None:
                     return SandboxResponse(429, limited, headers)
             try:
@@ -76,11 +79,16 @@ class HubSpotEmulator:
             response.headers.update(headers)
             return response
 
-    def _authenticate(self, request: SandboxRequest) -> ApiError | None:
+    @staticmethod
+    def _token(request: SandboxRequest) -> str | None:
         scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+    def _authenticate(self, request: SandboxRequest) -> ApiError | None:
+        token = self._token(request)
+        if token is None:
             return ApiError(401, "INVALID_AUTHENTICATION", NO_CREDENTIALS)
-        if token.strip() != self.settings.access_token:
+        if token not in (self.settings.access_token, self.settings.oauth_access_token):
             return ApiError(
                 401, "INVALID_AUTHENTICATION", "The access token provided is invalid, expired or revoked."
             )

@@ -148,3 +148,19 @@ def test_lines_on_a_terminal(
     assert lines[blocker + 1].strip() == "fix: in Setup > Deliverability, set 'Access level' to 'All email'"
     assert sum(line.startswith("ok ") for line in lines) >= 20
     assert lines[-1].endswith("1 blocker(s): blocked: fix the blockers, then run it again")
+
+
+def test_the_daily_budget_is_reported_and_unknown_under_oauth(
+    org: SandboxHandle, doctor: Doctor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OAuth-authorised calls carry no daily-limit headers: the budget is unknown, not spent nor endless."""
+    _, report = doctor()
+    line = next(c for c in report["checks"] if c["name"] == "daily API budget")
+    assert line["status"] == "ok" and "of 250,000 calls used today" in line["message"]
+
+    monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", org.sandbox.hubspot.settings.oauth_access_token)
+    code, report = doctor()
+
+    line = next(c for c in report["checks"] if c["name"] == "daily API budget")
+    assert code == 0 and line["status"] == "warning" and line["message"].startswith("unknown")
+    assert statuses(report)[("hubspot", "token scopes")] == "ok"  # the OAuth token is introspected

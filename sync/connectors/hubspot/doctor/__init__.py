@@ -12,7 +12,7 @@ from rules.settings import ConnectionSettings
 from sync.connectors.checks import CheckResult, run_checks
 
 from ..settings import HubSpotSettings
-from .access import check_token
+from .access import check_api_budget, check_token
 from .context import CRM, PortalContext
 from .portal import check_pipelines, check_teams, check_transactional_email
 from .properties import check_stream_properties, check_ticket_properties, check_update_properties
@@ -24,6 +24,7 @@ AFTER_TOKEN = (
     check_pipelines,
     check_teams,
     check_transactional_email,
+    check_api_budget,
 )
 
 

@@ -17,6 +17,7 @@ from rules.actions.email import Notify, SendEmail
 from rules.actions.task import CreateTask
 from rules.actions.ticket import CreateTicket
 from rules.actions.update import UpdateRecord
+from sync.connectors.base import ConnectorError
 from sync.connectors.checks import Checks
 
 from ..settings import HubSpotStreamSettings
@@ -131,3 +132,34 @@ def check_token(portal: PortalContext, out: Checks) -> None:
         out.block("token scopes", f"the token lacks {len(missing)} scope(s): {listed}", SCOPE_FIX)
     else:
         out.ok("token scopes", f"all {len(needed)} needed scope(s) granted: {', '.join(sorted(needed))}")
+
+
+def check_api_budget(portal: PortalContext, out: Checks) -> None:
+    """How much of the portal's daily API allowance is used, as HubSpot states it (not for OAuth tokens)."""
+    client = portal.connector.client
+    try:
+        client.call(client.owners_api.get_page, limit=1, archived=False)  # any non-search answer states it
+    except ConnectorError as exc:
+        out.warn("daily API budget", f"HubSpot did not answer: {exc}", "run crm-sync doctor again")
+        return
+    pacer, share = client.pacer, portal.settings.max_daily_usage
+    if pacer.daily is None:
+        out.warn(
+            "daily API budget",
+            "unknown: HubSpot states no daily limit for this token (OAuth apps get no "
+            "X-HubSpot-RateLimit-Daily headers), so hubspot.max_daily_usage cannot keep crm-sync below "
+            "it; a DAILY 429 stops its calls until the limit resets",
+            "use a private app (or service key) token, or watch the portal's API usage in HubSpot",
+        )
+    elif pacer.daily.used >= share * pacer.daily.limit:
+        out.warn(
+            "daily API budget",
+            f"{pacer.daily.used:,} of {pacer.daily.limit:,} calls are used today: crm-sync makes no call "
+            f"past {share:.0%} (hubspot.max_daily_usage) until the limit resets",
+            "wait for the daily reset (midnight in the portal's time zone) or raise hubspot.max_daily_usage",
+        )
+    else:
+        out.ok(
+            "daily API budget",
+            f"{pacer.daily.used:,} of {pacer.daily.limit:,} calls used today (crm-sync stops at {share:.0%})",
+        )
