@@ -86,6 +86,10 @@ class Backdoor:
         body |= {k: v for k, v in (("pending", pending), ("processing", processing)) if v is not None}
         self._post("hubspot/send-results", body, status=200)
 
+    def hubspot_oauth_token(self) -> str:
+        """The sandbox portal's OAuth app token (a live run would need an OAuth app installed)."""
+        return str(self.server.sandbox.hubspot.settings.oauth_access_token)
+
     def advance_clock(self, duration: str) -> None:
         """Move both CRMs' clock forward (``"2m"``, ``"1d"``)."""
         self._post("clock", {"advance": duration}, status=200)
