@@ -18,6 +18,7 @@ from .ratelimit import RateLimiter
 from .routing import Call, Router
 from .settings import HubSpotSettings
 from .state import PortalState
+from .versions import legacy_path
 from .views import object_json
 
 DAILY_HEADERS = "X-HubSpot-RateLimit-Daily"  # and -Daily-Remaining: not sent to OAuth apps
@@ -72,7 +73,8 @@ class HubSpotEmulator:
                 if limited is not None:
                     return SandboxResponse(429, limited, headers)
             try:
-                handler, params = self._router.resolve(request.method.upper(), request.path)
+                path = legacy_path(request.path)
+                handler, params = self._router.resolve(request.method.upper(), path)
                 response = handler(Call(request, params))
             except ApiError as error:
                 response = SandboxResponse(error.status, error.body())

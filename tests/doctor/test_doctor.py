@@ -164,3 +164,17 @@ def test_the_daily_budget_is_reported_and_unknown_under_oauth(
     line = next(c for c in report["checks"] if c["name"] == "daily API budget")
     assert code == 0 and line["status"] == "warning" and line["message"].startswith("unknown")
     assert statuses(report)[("hubspot", "token scopes")] == "ok"  # the OAuth token is introspected
+
+
+def test_the_hubspot_api_version_is_reported_and_an_unserved_one_blocks(
+    doctor: Doctor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUBSPOT_API_VERSION", "2026-03")
+    code, report = doctor()
+    line = next(c for c in report["checks"] if c["name"] == "api version" and c["crm"] == "hubspot")
+    assert code == 0 and line["status"] == "ok" and line["message"].startswith("2026-03")
+
+    monkeypatch.setenv("HUBSPOT_API_VERSION", "2031-03")
+    code, report = doctor()
+    assert code == 1
+    assert statuses(report)[("hubspot", "api version")] == "blocker"

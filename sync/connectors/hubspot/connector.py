@@ -44,7 +44,7 @@ class HubSpotConnector:
         group_size: int = ENRICH_GROUP,
     ) -> None:
         self.client = HubSpotClient(settings, sleep, monotonic)
-        self.api = api = HubSpotApi(self.client)
+        self.api = api = HubSpotApi(self.client, settings.api_version)
         self.status_checks_per_cycle = settings.status_checks_per_cycle
         self.send_status_timeout = settings.send_status_timeout.total
         self.lookups = Lookups(api)

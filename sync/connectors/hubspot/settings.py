@@ -138,6 +138,9 @@ class HubSpotStreamSettings(StreamSettings):
 class HubSpotSettings(ConnectionSettings):
     base_url: str = "https://api.hubapi.com"
     access_token: str
+    # "v3": the legacy CRM paths (/crm/v3/objects/..., unsupported from September 2027); a date version
+    # ("2026-03"): HubSpot's date-versioned paths (/crm/objects/2026-03/...).
+    api_version: str = Field(default="v3", pattern=r"^(v3|\d{4}-\d{2})$")
     ca_bundle: str | None = None
     timeout: DurationField = Duration(seconds=30)
     # Each poll re-reads this much before its cursor: the search index lags behind writes.

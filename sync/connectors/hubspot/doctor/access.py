@@ -134,14 +134,37 @@ def check_token(portal: PortalContext, out: Checks) -> None:
         out.ok("token scopes", f"all {len(needed)} needed scope(s) granted: {', '.join(sorted(needed))}")
 
 
+def check_api_version(portal: PortalContext, out: Checks) -> None:
+    """HubSpot serves the CRM API version ``hubspot.api_version`` names."""
+    version = portal.settings.api_version
+    try:
+        portal.api.owners_page(1)
+    except ConnectorError as exc:
+        if "404" not in str(exc):
+            out.warn("api version", f"HubSpot did not answer: {exc}", "run crm-sync doctor again")
+            return
+        out.block(
+            "api version",
+            f"HubSpot does not serve CRM API version {version} ({exc})",
+            "set hubspot.api_version (HUBSPOT_API_VERSION) to v3 or to a date version HubSpot lists "
+            "in its API versioning guide, such as 2026-03",
+        )
+        return
+    if version == "v3":
+        out.ok("api version", "v3: HubSpot's legacy CRM paths, unsupported from September 2027")
+    else:
+        out.ok("api version", f"{version}: HubSpot's date-versioned CRM paths (/crm/objects/{version}/...)")
+
+
 def check_api_budget(portal: PortalContext, out: Checks) -> None:
     """How much of the portal's daily API allowance is used, as HubSpot states it (not for OAuth tokens)."""
     client = portal.connector.client
-    try:
-        client.call(client.owners_api.get_page, limit=1, archived=False)  # any non-search answer states it
-    except ConnectorError as exc:
-        out.warn("daily API budget", f"HubSpot did not answer: {exc}", "run crm-sync doctor again")
-        return
+    if not client.pacer.daily_seen:
+        try:
+            portal.api.owners_page(1)  # any answer but a search's states the budget
+        except ConnectorError as exc:
+            out.warn("daily API budget", f"HubSpot did not answer: {exc}", "run crm-sync doctor again")
+            return
     pacer, share = client.pacer, portal.settings.max_daily_usage
     if pacer.daily is None:
         out.warn(
