@@ -30,7 +30,8 @@ class TransactionalEmail:
     ``COMPLETE`` with a ``sendResult``: ``SENT``, or what :meth:`script` set for the address
     (``PREVIOUSLY_BOUNCED``, ``INVALID_TO_ADDRESS``, ``BLOCKED_ADDRESS``..., or ``CANCELED`` for a canceled
     send). Only a ``SENT`` email reaches the outbox. A repeated ``sendId`` sends nothing: it gets a new
-    status that completes as ``IDEMPOTENT_IGNORE``."""
+    status that completes as ``IDEMPOTENT_IGNORE`` (the earlier send went out) or ``IDEMPOTENT_FAIL``
+    (it did not)."""
 
     def __init__(self, outbox: Outbox) -> None:
         self.outbox = outbox
@@ -61,7 +62,11 @@ class TransactionalEmail:
         send_id = message.get("sendId")
         status_id = str(uuid.uuid4())
         repeat = bool(send_id) and send_id in self.send_ids
-        result = "IDEMPOTENT_IGNORE" if repeat else self.results.get(message["to"].strip().lower(), "SENT")
+        if repeat:  # nothing is sent again: the earlier send went out (IGNORE) or did not (FAIL)
+            earlier = self.statuses[self.send_ids[send_id]]["result"]
+            result = "IDEMPOTENT_IGNORE" if earlier in ("SENT", "IDEMPOTENT_IGNORE") else "IDEMPOTENT_FAIL"
+        else:
+            result = self.results.get(message["to"].strip().lower(), "SENT")
         self.statuses[status_id] = {"requestedAt": iso_ms(now), "result": result}
         if send_id and not repeat:
             self.send_ids[send_id] = status_id

@@ -95,3 +95,15 @@ def test_a_send_to_an_unknown_address_creates_the_contact(hs_call: HsCall) -> No
     found = contact()
     assert found.status_code == 200, found.text
     assert found.json()["properties"]["email"] == "newcomer@contract.test"
+
+
+@pytest.mark.guessed("IDEMPOTENT_FAIL is a sendResult of HubSpot's published spec (Marketing/Transactional Single Send v3); that it is what a repeated sendId of a send that did not go out completes as is a guess")
+def test_a_repeated_send_id_of_a_failed_send_completes_as_idempotent_fail(
+    hs_call: HsCall, backdoor: Backdoor
+) -> None:
+    backdoor.hubspot_send_results({"bounced@contract.test": "PREVIOUSLY_BOUNCED"})
+    send(hs_call, "bounce-twice", to="bounced@contract.test")
+    again = send(hs_call, "bounce-twice", to="bounced@contract.test").json()
+
+    assert status_of(hs_call, again["statusId"])["sendResult"] == "IDEMPOTENT_FAIL"
+    assert backdoor.sent_emails() == []

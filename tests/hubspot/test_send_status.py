@@ -136,3 +136,31 @@ def test_status_reads_are_bounded_per_cycle_and_reach_every_send(
     assert reads == [4, 4, 1]
     with store.transaction() as tx:
         assert {a.status for a in tx.ledger.find()} == {"delivered"}
+
+
+def test_retry_dead_sends_a_bounced_email_again_under_its_send_id_and_it_stays_dead(
+    ruleset: RuleSet,
+    connector: HubSpotConnector,
+    portal: Portal,
+    hubspot: Any,
+    sandbox_server: SandboxHandle,
+    tmp_path: Path,
+) -> None:
+    """HubSpot sends at most one email per sendId: a re-queued bounce is not sent, nor taken for sent."""
+    detractors(portal, hubspot, ["gone@client.example"])
+    hubspot.send_results({"gone@client.example": "PREVIOUSLY_BOUNCED"})
+    engine, store, clock = make_engine(ruleset, connector, tmp_path)
+    engine.run_cycle()
+    clock.advance(minutes=5)
+    engine.run_cycle()
+    with store.transaction() as tx:
+        assert tx.ledger.requeue(clock(), include_dead=True) == 1
+
+    for _ in range(2):
+        clock.advance(minutes=5)
+        engine.run_cycle()
+
+    with store.transaction() as tx:
+        [email] = tx.ledger.find(kind="send_email")
+    assert email.status == "dead" and "IDEMPOTENT_FAIL" in (email.last_error or "")
+    assert [e for e in sandbox_server.sandbox.emails() if e["to"] == ["gone@client.example"]] == []
