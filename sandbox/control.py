@@ -113,12 +113,9 @@ class ControlEndpoints:
         teams = spec.get("teams") or []
         if not isinstance(teams, list) or not all(isinstance(t, str) for t in teams):
             return json_response(400, {"error": "bad_request", "message": "teams must be a list of names"})
+        kind = {"owner_type": str(spec["type"])} if spec.get("type") else {}  # PERSON unless given
         owner = self.box.hubspot.seed_owner(
-            spec["email"],
-            str(spec.get("firstName") or ""),
-            str(spec.get("lastName") or ""),
-            teams,
-            str(spec.get("type") or "PERSON"),
+            spec["email"], str(spec.get("firstName") or ""), str(spec.get("lastName") or ""), teams, **kind
         )
         return json_response(201, owner)
 

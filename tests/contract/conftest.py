@@ -99,7 +99,9 @@ class Backdoor:
     ) -> dict[str, Any]:
         """An owner in ``teams`` (the first is primary; ``QUEUE``: a help desk queue): owners are
         read-only through the API, so it is seeded through ``POST /_sandbox/hubspot/owners``."""
-        body = {"email": email, "firstName": first, "lastName": last, "teams": teams, "type": owner_type}
+        body: dict[str, Any] = {"email": email, "firstName": first, "lastName": last, "teams": teams}
+        if owner_type != "PERSON":
+            body["type"] = owner_type
         return self._post("hubspot/owners", body)
 
     def salesforce_daily_budget(self, calls: int) -> None:
