@@ -16,7 +16,8 @@ from sync.engine import Engine
 from sync.status import collect_status, format_status
 from sync.store.database import create_store_engine
 from sync.store.transaction import Store
-from tests.hubspot.conftest import T0, Portal
+from tests.hubspot.conftest import T0, Portal, owed
+from tests.hubspot.test_delivery import email_payload
 from tests.support import Clock
 
 STATUS_READS = "/marketing/v3/email/send-statuses/"
@@ -164,3 +165,22 @@ def test_retry_dead_sends_a_bounced_email_again_under_its_send_id_and_it_stays_d
         [email] = tx.ledger.find(kind="send_email")
     assert email.status == "dead" and "IDEMPOTENT_FAIL" in (email.last_error or "")
     assert [e for e in sandbox_server.sandbox.emails() if e["to"] == ["gone@client.example"]] == []
+
+
+def test_a_send_answered_with_a_final_status_is_decided_at_once(
+    connector: HubSpotConnector, portal: Portal, sandbox_server: SandboxHandle
+) -> None:
+    """A send answer that is already COMPLETE needs no status read: SENT is delivered, a failure dead."""
+    sid = portal.submission(portal.customer())
+    for result in ("PREVIOUSLY_BOUNCED", "SENT"):
+        body = {"status": "COMPLETE", "sendResult": result, "statusId": f"s-{result}"}
+        sandbox_server.sandbox.add_fault(
+            {"crm": "hubspot", "path_regex": "single-email/send", "status": 200, "body": body}
+        )
+    bounced, sent = connector.deliver(
+        [owed("notify", sid, email_payload(f"{n}@example.com"), n=n) for n in (1, 2)]
+    )
+
+    assert (bounced.status, bounced.retryable) == ("failed", False)
+    assert "PREVIOUSLY_BOUNCED" in str(bounced.error)
+    assert (sent.status, sent.crm_id) == ("delivered", "s-SENT")

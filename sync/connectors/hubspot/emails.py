@@ -135,9 +135,10 @@ def _outcome(action: OwedAction, answer: dict[str, Any]) -> DeliveryResult:
     done = final(answer)
     if done is None:
         return DeliveryResult.sent(action.key, status_id)
-    if done.status == "delivered":
+    sent_out, why = done
+    if sent_out:
         return DeliveryResult.delivered(action.key, status_id)
-    return DeliveryResult.failed(action.key, done.error or "HubSpot did not send it", retryable=False)
+    return DeliveryResult.failed(action.key, why or "HubSpot did not send it", retryable=False)
 
 
 def _log_sent(

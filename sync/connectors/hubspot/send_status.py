@@ -49,16 +49,16 @@ def reason(view: Mapping[str, Any]) -> str:
     return f"HubSpot did not send it: {result or 'no sendResult'}" + (f" ({explained})" if explained else "")
 
 
-def final(view: Mapping[str, Any]) -> Confirmation | None:
-    """The outcome a status view shows (``key`` left empty), or ``None`` while the send is under way."""
+def final(view: Mapping[str, Any]) -> tuple[bool, str | None] | None:
+    """``(went out, why not)`` from a status view, or ``None`` while the send is under way."""
     status, result = view.get("status"), view.get("sendResult")
     if status == "CANCELED":
-        return Confirmation("", "dead", reason(view))
+        return False, reason(view)
     if status != "COMPLETE" or result in WAITING:
         return None
     if result in SENT:
-        return Confirmation("", "delivered")
-    return Confirmation("", "dead", reason(view))
+        return True, None
+    return False, reason(view)
 
 
 def confirm(
@@ -84,7 +84,8 @@ def confirm(
             continue
         outcome = final(view)
         if outcome is not None:
-            answers.append(Confirmation(item.key, outcome.status, outcome.error))
+            sent_out, why = outcome
+            answers.append(Confirmation(item.key, "delivered" if sent_out else "dead", why))
         elif waited >= timeout:
             answers.append(
                 Confirmation(
