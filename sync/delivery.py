@@ -1,12 +1,13 @@
 """Delivery: hand owed ledger actions to their CRM adapter in batches and record every result.
 
-Delivered actions keep the CRM id they created; a sent one (a CRM that finishes the write later, such as
-HubSpot's queued emails) keeps what to ask about it, and each delivery first asks its CRM about the sent
-actions checked longest ago (a bounded number a cycle): delivered, dead with the CRM's reason, or
-``unconfirmed`` when no final status came in the time the adapter allows; a failed one is retried with exponential backoff until
-``delivery.max_attempts``, then marked dead with its last error (``crm-sync retry --dead`` re-queues
-it); a deferred one (an API budget or a daily email allowance is spent) stays owed, without counting an
-attempt, and is offered again after ``retry_after`` (or ``delivery.backoff``).
+Delivered actions keep the CRM id they created. A sent one (a CRM that finishes the write later, such as
+HubSpot's queued emails) keeps what to ask about it: each delivery first asks its CRM about the sent
+actions checked longest ago (a bounded number a cycle), which end delivered, dead with the CRM's reason,
+or ``unconfirmed`` when no final status came in the time the adapter allows. A failed one is retried
+with exponential backoff until ``delivery.max_attempts``, then marked dead with its last error
+(``crm-sync retry --dead`` re-queues it); a deferred one (an API budget or a daily email allowance is
+spent) stays owed, without counting an attempt, and is offered again after ``retry_after`` (or
+``delivery.backoff``).
 """
 
 from __future__ import annotations

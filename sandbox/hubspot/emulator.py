@@ -164,9 +164,7 @@ class HubSpotEmulator:
         unknown names become new teams); ``owner_type`` ``QUEUE`` makes a help desk queue. Returns the
         owner as ``crm/v3/owners`` shows it."""
         with self._lock:
-            return self._state.owners.seed(
-                email, first_name, last_name, teams, self._state.now(), owner_type
-            )
+            return self._state.owners.seed(email, first_name, last_name, teams, self._state.now(), owner_type)
 
     def create(
         self, object_type: str, properties: dict[str, Any], associations: list[Any] | None = None

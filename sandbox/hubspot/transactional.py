@@ -91,7 +91,11 @@ class TransactionalEmail:
             return None
         requested = datetime.fromisoformat(found["requestedAt"].replace("Z", "+00:00"))
         started, completed = requested + self.pace[0], requested + sum(self.pace, timedelta(0))
-        view: dict[str, Any] = {"statusId": status_id, "status": "PENDING", "requestedAt": found["requestedAt"]}
+        view: dict[str, Any] = {
+            "statusId": status_id,
+            "status": "PENDING",
+            "requestedAt": found["requestedAt"],
+        }
         if now >= started:
             view |= {"status": "PROCESSING", "startedAt": iso_ms(started)}
         if now >= completed:

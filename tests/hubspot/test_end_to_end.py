@@ -114,7 +114,12 @@ def test_the_cycle_after_a_burst_re_reads_its_overlap_without_enriching_it_again
 
 
 def test_a_date_version_calls_only_date_versioned_crm_paths(
-    make_connector: Any, settings: Any, portal: Portal, stream: Stream, hubspot: Any, sandbox_server: SandboxHandle
+    make_connector: Any,
+    settings: Any,
+    portal: Portal,
+    stream: Stream,
+    hubspot: Any,
+    sandbox_server: SandboxHandle,
 ) -> None:
     """``hubspot.api_version: 2026-03``: polling, enrichment, owners, pipelines and writes all go to
     ``/crm/{area}/2026-03/...``, none to the legacy ``/crm/v3`` or ``/crm/v4`` paths."""

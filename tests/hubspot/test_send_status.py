@@ -49,7 +49,11 @@ def status_reads(sandbox_server: SandboxHandle) -> int:
 
 @pytest.mark.parametrize(
     ("result", "reason"),
-    [("PREVIOUSLY_BOUNCED", "bounced before"), ("INVALID_TO_ADDRESS", "invalid"), ("BLOCKED_ADDRESS", "blocked")],
+    [
+        ("PREVIOUSLY_BOUNCED", "bounced before"),
+        ("INVALID_TO_ADDRESS", "invalid"),
+        ("BLOCKED_ADDRESS", "blocked"),
+    ],
 )
 def test_a_send_that_does_not_go_out_ends_dead_with_its_reason_in_status(
     ruleset: RuleSet,

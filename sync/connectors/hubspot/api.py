@@ -12,7 +12,8 @@ from .client import HubSpotClient, raw
 
 OBJECT_BATCH = 100  # objects batch read/create/update
 ASSOCIATION_BATCH = 1000  # associations batch read: at most 1,000 ids a request (HubSpot, since 2025-02-10)
-OWNERS_PAGE = 100  # the owners list's documented default page (published spec CRM/Crm Owners); no maximum is documented
+#: The owners list's documented default page (published spec CRM/Crm Owners); no maximum is documented.
+OWNERS_PAGE = 100
 
 
 def association(to_id: str, type_id: int) -> dict[str, Any]:
@@ -48,14 +49,16 @@ class HubSpotApi:
         return f"/crm/{area}/{self.version}" + (f"/{rest}" if rest else "")
 
     def versioned(self, method: str, area: str, *parts: str) -> Any:
-        """An SDK-style method for the date-versioned path of ``area`` and ``parts`` (for HubSpotClient.call)."""
+        """An SDK-style method (for :meth:`HubSpotClient.call`) on the date-versioned path of ``area``."""
         rest = "/".join(quote(part, safe="") for part in parts)
         return raw(self.client.batch_api.api_client, method, self.path(area, rest))
 
     def search(self, object_type: str, body: dict[str, Any]) -> dict[str, Any]:
         """``POST crm/v3/objects/{type}/search``: one page."""
         if self.dated:
-            return self.client.call(self.versioned("POST", "objects", object_type, "search"), body, search=True)
+            return self.client.call(
+                self.versioned("POST", "objects", object_type, "search"), body, search=True
+            )
         return self.client.call(self.client.search_api.do_search, object_type, body, search=True)
 
     def read(
@@ -119,7 +122,9 @@ class HubSpotApi:
     def owners_page(self, limit: int, after: str | None = None) -> dict[str, Any]:
         """One page of active owners (``crm/v3/owners``)."""
         if self.dated:
-            return self.client.call(self.versioned("GET", "owners"), limit=limit, after=after, archived="false")
+            return self.client.call(
+                self.versioned("GET", "owners"), limit=limit, after=after, archived="false"
+            )
         return self.client.call(self.client.owners_api.get_page, limit=limit, after=after, archived=False)
 
     def owners(self) -> list[dict[str, Any]]:

@@ -1,12 +1,12 @@
 """``send_email`` and ``notify``: one transactional single-send per recipient, ``sendId`` = external id.
 
 HubSpot sends at most one email per ``sendId``, so a retry never sends twice. A send is queued: it is
-recorded as *sent* with its ``statusId`` and confirmed (or found bounced) later, see :mod:`.send_status`. A ``send_email`` to the
-customer is also logged on the submission's crm-sync ticket (an ``emails`` engagement associated with the
-ticket and contact) and is delivered only once both are done: the log is an idempotent write like any
-other. Each log carries the action's reference (``crm-sync ref <external id>``) at the end of its text;
-an action tried before first looks for its log on the ticket, so a lost answer never logs twice, and a
-failed log fails the action (the retry's send is ignored by HubSpot; only the log is made).
+recorded as *sent* with its ``statusId`` and confirmed (or found bounced) later, see :mod:`.send_status`.
+A ``send_email`` to the customer is also logged on the submission's crm-sync ticket (an ``emails``
+engagement associated with the ticket and contact) once it is sent: the log is an idempotent write like
+any other. Each log carries the action's reference (``crm-sync ref <external id>``) at the end of its
+text; an action tried before first looks for its log on the ticket, so a lost answer never logs twice,
+and a failed log fails the action (the retry's send is ignored by HubSpot; only the log is made).
 """
 
 from __future__ import annotations

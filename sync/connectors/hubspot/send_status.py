@@ -71,7 +71,9 @@ def confirm(
     for item in sent:
         waited = now - item.sent_at
         if not item.crm_id:
-            answers.append(Confirmation(item.key, "unconfirmed", "HubSpot answered the send without a statusId"))
+            answers.append(
+                Confirmation(item.key, "unconfirmed", "HubSpot answered the send without a statusId")
+            )
             continue
         try:
             view = api.send_status(item.crm_id)
