@@ -14,6 +14,7 @@ from typing import Any
 _SF_DATA = re.compile(r"^/services/data/v\d+\.\d+/")
 _SF_ID = re.compile(r"^(?=.*\d)[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
 _LOCATOR = re.compile(r"^[A-Za-z0-9]+-\d+$")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 # Salesforce
 SF_TOKEN = "POST oauth2/token"
@@ -41,15 +42,16 @@ HS_CREATE_TICKETS = "POST crm/v3/objects/tickets/batch/create"
 HS_CREATE_TASKS = "POST crm/v3/objects/tasks/batch/create"
 HS_LOG_EMAILS = "POST crm/v3/objects/emails/batch/create"
 HS_SEND = "POST marketing/v3/transactional/single-email/send"
+HS_SEND_STATUS = "GET marketing/v3/email/send-statuses/{id}"
 
 #: Endpoints that take one email per call: counted, but outside the targeted total.
-SENDS = frozenset({HS_SEND})
+SENDS = frozenset({HS_SEND, HS_SEND_STATUS})
 
 
 def _segment(part: str) -> str:
     if part.isdigit():
         return "{id}"
-    if _SF_ID.match(part):
+    if _SF_ID.match(part) or _UUID.match(part):
         return "{id}"
     return part
 

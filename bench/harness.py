@@ -141,6 +141,15 @@ class Worker:
         self.sql.reset()
         return Counter({(str(target), str(kind)): int(n) for target, kind, n in rows})
 
+    def sends_waiting(self) -> int:
+        """Sends made earlier whose final status is not known yet (read outside any count)."""
+        table = LedgerAction.__table__  # type: ignore[attr-defined]
+        query = sa.select(sa.func.count()).where(table.c.status == "sent")
+        with self.database.connect() as connection:
+            waiting = int(connection.execute(query).scalar_one())
+        self.sql.reset()
+        return waiting
+
     def close(self) -> None:
         self.sql.print_shapes()
         for adapter in self.adapters.values():

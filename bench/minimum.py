@@ -36,6 +36,9 @@ HS_OBJECT_BATCH = 100
 HS_ASSOCIATION_BATCH = 1000
 #: Owners list: a page holds 100 by default (published owners spec); no larger maximum is documented.
 HS_OWNERS_PAGE = 100
+#: A transactional send's status is read one send a call (no batch read is published); crm-sync reads at
+#: most ``hubspot.status_checks_per_cycle`` (200) a cycle.
+HS_STATUS_CHECKS = 200
 
 SCHEMA = Path(__file__).resolve().parents[1] / "sandbox" / "data" / "salesforce_schema.json"
 
@@ -68,6 +71,7 @@ class Work:
 
     streams: list[StreamWork] = field(default_factory=list)
     actions: Counter[tuple[str, str]] = field(default_factory=Counter)  # (crm, action kind) -> count
+    sends_to_confirm: int = 0  # HubSpot: sends made before the cycle still waiting for their status
     fresh_session: bool = False  # the cycle is the process's first: it logs in and reads reference data
 
 
@@ -115,6 +119,7 @@ def _hubspot(work: Work) -> Counter[str]:
     need[ep.HS_CREATE_TASKS] += pages(acted.get("create_task", 0), HS_OBJECT_BATCH)
     need[ep.HS_LOG_EMAILS] += pages(acted.get("send_email", 0), HS_OBJECT_BATCH)  # logged on tickets
     need[ep.HS_SEND] += acted.get("send_email", 0) + acted.get("notify", 0)  # no batch send exists
+    need[ep.HS_SEND_STATUS] += min(work.sends_to_confirm, HS_STATUS_CHECKS)  # sends are queued
     return need
 
 

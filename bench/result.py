@@ -74,6 +74,7 @@ def work_of(
     changed: Mapping[str, Mapping[str, int]],
     actions: Counter[tuple[str, str]],
     fresh_session: bool,
+    sends_to_confirm: int = 0,
 ) -> Work:
     """The work of one cycle: each active stream polled once, ``changed`` records (as seeded) in its
     window, and the actions handed to the CRMs."""
@@ -92,7 +93,9 @@ def work_of(
                 else 0,
             )
         )
-    return Work(streams=streams, actions=actions, fresh_session=fresh_session)
+    return Work(
+        streams=streams, actions=actions, fresh_session=fresh_session, sends_to_confirm=sends_to_confirm
+    )
 
 
 def _relations(stream: Stream) -> list[Any]:

@@ -1,5 +1,6 @@
 """The ``/_sandbox/*`` control endpoints: health, sent emails, request log, faults, clock, HubSpot seeding
-(owners and records of any object type, read-only ones included), reset.
+(owners and records of any object type, read-only ones included) and knobs (the wording of a unique-value
+clash), reset.
 
 They answer from the sandbox's Python API (``Controllable``), so both mirror each other.
 """
@@ -64,6 +65,8 @@ class ControlEndpoints:
             ("GET", "/clock"): lambda r: json_response(200, box.clock_state()),
             ("POST", "/clock"): self._post_clock,
             ("POST", "/hubspot/owners"): self._post_owner,
+            ("POST", "/hubspot/unique-clash"): self._post_unique_clash,
+            ("POST", "/hubspot/send-results"): self._post_send_results,
             ("POST", "/reset"): self._post_reset,
         }
 
@@ -85,7 +88,9 @@ class ControlEndpoints:
             return handler(request)
         if route.startswith(HUBSPOT_OBJECTS) and "/" not in route[len(HUBSPOT_OBJECTS) :]:
             if method != "POST":
-                return json_response(405, {"error": "method_not_allowed", "message": f"{method} {request.path}"})
+                return json_response(
+                    405, {"error": "method_not_allowed", "message": f"{method} {request.path}"}
+                )
             return self._post_hubspot_object(request, route[len(HUBSPOT_OBJECTS) :])
         if any(path == route for _, path in self._handlers):
             return json_response(405, {"error": "method_not_allowed", "message": f"{method} {request.path}"})
@@ -108,10 +113,45 @@ class ControlEndpoints:
         teams = spec.get("teams") or []
         if not isinstance(teams, list) or not all(isinstance(t, str) for t in teams):
             return json_response(400, {"error": "bad_request", "message": "teams must be a list of names"})
+        kind = {"owner_type": str(spec["type"])} if spec.get("type") else {}  # PERSON unless given
         owner = self.box.hubspot.seed_owner(
-            spec["email"], str(spec.get("firstName") or ""), str(spec.get("lastName") or ""), teams
+            spec["email"], str(spec.get("firstName") or ""), str(spec.get("lastName") or ""), teams, **kind
         )
         return json_response(201, owner)
+
+    def _post_unique_clash(self, request: SandboxRequest) -> SandboxResponse:
+        """How HubSpot words a unique-value clash: ``{"message": "... {id} ... {property}", "code"}``."""
+        try:
+            spec = request.json()
+        except ValueError:
+            spec = None
+        if not isinstance(spec, dict) or not all(
+            isinstance(spec.get(k), str) and spec[k] for k in ("message", "code")
+        ):
+            return _bad_request('the body is {"message": "{id} holds {property}", "code": "DUPLICATE_VALUE"}')
+        return json_response(200, self.box.hubspot.unique_clash(spec["message"], spec["code"]))
+
+    def _post_send_results(self, request: SandboxRequest) -> SandboxResponse:
+        """Script transactional sends: ``{"results": {address: sendResult}, "pending": "1m",
+        "processing": "1m"}`` (each key optional)."""
+        usage = '{"results": {"pat@example.com": "PREVIOUSLY_BOUNCED"}, "pending": "1m", "processing": "1m"}'
+        try:
+            spec = request.json()
+        except ValueError:
+            spec = None
+        if not isinstance(spec, dict) or not set(spec) <= {"results", "pending", "processing"}:
+            return _bad_request(f"the body is {usage}")
+        results = spec.get("results") or {}
+        if not isinstance(results, dict) or not all(isinstance(v, str) for v in results.values()):
+            return _bad_request(f"results map addresses to sendResult names: {usage}")
+        pace = {}
+        for key in ("pending", "processing"):
+            if spec.get(key) is not None:
+                try:
+                    pace[key] = parse_duration(spec[key])
+                except (TypeError, ValueError) as exc:
+                    return _bad_request(f"{key}: {exc}")
+        return json_response(200, self.box.hubspot.send_results(results, **pace))
 
     def _post_clock(self, request: SandboxRequest) -> SandboxResponse:
         try:

@@ -1,9 +1,13 @@
 """Delivery: hand owed ledger actions to their CRM adapter in batches and record every result.
 
-Delivered actions keep the CRM id they created; a failed one is retried with exponential backoff until
-``delivery.max_attempts``, then marked dead with its last error (``crm-sync retry --dead`` re-queues
-it); a deferred one (an API budget or a daily email allowance is spent) stays owed, without counting an
-attempt, and is offered again after ``retry_after`` (or ``delivery.backoff``).
+Delivered actions keep the CRM id they created. A sent one (a CRM that finishes the write later, such as
+HubSpot's queued emails) keeps what to ask about it: each delivery first asks its CRM about the sent
+actions checked longest ago (a bounded number a cycle), which end delivered, dead with the CRM's reason,
+or ``unconfirmed`` when no final status came in the time the adapter allows. A failed one is retried
+with exponential backoff until ``delivery.max_attempts``, then marked dead with its last error
+(``crm-sync retry --dead`` re-queues it); a deferred one (an API budget or a daily email allowance is
+spent) stays owed, without counting an attempt, and is offered again after ``retry_after`` (or
+``delivery.backoff``).
 """
 
 from __future__ import annotations
@@ -19,7 +23,14 @@ from pydantic import ValidationError
 
 from rules.actions.registry import kind as action_kind
 from rules.settings import DeliverySettings
-from sync.connectors.base import CrmUnavailable, DeliveryResult, OwedAction
+from sync.connectors.base import (
+    Confirmation,
+    CrmUnavailable,
+    DeliveryResult,
+    OwedAction,
+    SendTracker,
+    SentAction,
+)
 from sync.policy.backoff import backoff
 from sync.store.transaction import Store
 
@@ -62,7 +73,12 @@ def record_result(
 ) -> str:
     """Apply one result to its ledger row; returns the row's new status."""
     row.updated_at = now
-    if result.status == "delivered":
+    if result.status == "sent":
+        # Accepted: its final status is asked for later (next_attempt_at orders those status checks).
+        row.status, row.crm_id, row.next_attempt_at = "sent", result.crm_id, now
+        row.attempts += 1
+        row.last_error = None
+    elif result.status == "delivered":
         row.status, row.crm_id, row.delivered_at, row.next_attempt_at = "delivered", result.crm_id, now, None
         row.attempts += 1
         row.last_error = None
@@ -84,6 +100,58 @@ def record_result(
     return row.status if result.status != "deferred" else "deferred"
 
 
+def sent_action(row: LedgerAction) -> SentAction:
+    """A sent ledger row as its adapter is asked about it (sent when it was last attempted)."""
+    return SentAction(row.key, row.kind, row.external_id, row.crm_id, row.attempted_at or row.updated_at)
+
+
+def record_confirmation(row: LedgerAction, confirmation: Confirmation, now: datetime) -> None:
+    """Apply a sent action's final status to its ledger row."""
+    row.status, row.updated_at, row.next_attempt_at = confirmation.status, now, None
+    if confirmation.status == "delivered":
+        row.delivered_at, row.last_error = now, None
+    else:
+        row.last_error = (confirmation.error or confirmation.status)[:4000]
+
+
+def confirm_sent(
+    store: Store, target: str, tracker: SendTracker, clock: Callable[[], datetime], report: DeliveryReport
+) -> None:
+    """Ask ``tracker`` about its sent actions checked longest ago (at most its ``status_checks_per_cycle``)
+    and record the final ones; the rest are checked again in a later cycle, after the others."""
+    with store.transaction() as tx:
+        rows = tx.ledger.sent(target, tracker.status_checks_per_cycle)
+        sent = [sent_action(row) for row in rows]
+    if not sent:
+        return
+    try:
+        confirmations = tracker.confirm(sent, clock())
+    except CrmUnavailable as exc:
+        log.info("status checks on %s put off: %s", target, exc)
+        return
+    except Exception as exc:  # the sends stay sent: checked again next cycle
+        log.warning("status checks on %s failed: %s", target, exc)
+        report.errors.append(f"{target} status checks: {type(exc).__name__}: {exc}")
+        return
+    final = {c.key: c for c in confirmations}
+    now = clock()
+    with store.transaction() as tx:
+        rows_now = tx.ledger.by_key([s.key for s in sent])
+        for item in sent:
+            row = rows_now.get(item.key)
+            if row is None or row.status != "sent":
+                continue
+            confirmation = final.get(item.key)
+            if confirmation is None:
+                row.next_attempt_at = now  # still under way: behind the others for the next checks
+            else:
+                record_confirmation(row, confirmation, now)
+                report.counts["confirmed" if confirmation.status == "delivered" else confirmation.status] += 1
+                if confirmation.status != "delivered" and len(report.errors) < 100:
+                    report.errors.append(f"{item.key}: {row.last_error}")
+            tx.ledger.save(row)
+
+
 def deliver_owed(
     store: Store,
     connectors: Mapping[str, Connector],
@@ -93,6 +161,8 @@ def deliver_owed(
     """Deliver everything owed now, CRM by CRM, batch by batch."""
     report = DeliveryReport()
     for target, connector in connectors.items():
+        if isinstance(connector, SendTracker):
+            confirm_sent(store, target, connector, clock, report)
         while True:
             now = clock()
             with store.transaction() as tx:

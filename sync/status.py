@@ -55,6 +55,7 @@ def collect_status(tx: Transaction) -> dict[str, Any]:
                 "attempts": row.attempts,
                 "next_attempt_at": _iso(row.next_attempt_at),
                 "error": row.last_error,
+                "crm_id": row.crm_id,
             }
             for row in queries.actions(status, LIST_LIMIT)
         ]
@@ -87,6 +88,7 @@ def collect_status(tx: Transaction) -> dict[str, Any]:
             "counts": queries.action_counts(),
             "retrying": actions("retrying"),
             "dead": actions("dead"),
+            "unconfirmed": actions("unconfirmed"),
         },
         "rejected_records": rejections,
         "notices": notices,
@@ -122,6 +124,10 @@ def format_status(status: dict[str, Any]) -> str:
             add(f"  {label}:")
             for a in actions[label][:20]:
                 add(f"    {a['key']} (attempt {a['attempts']}, next {a['next_attempt_at']}): {a['error']}")
+    if actions["unconfirmed"]:
+        add("  unconfirmed (sent; the CRM never gave a final status):")
+        for a in actions["unconfirmed"][:20]:
+            add(f"    {a['key']} ({a['crm_id']}): {a['error']}")
     add(f"Rejected records: {len(status['rejected_records'])}")
     for r in status["rejected_records"][:20]:
         add(f"  {r['record']}: {r['reason']}")

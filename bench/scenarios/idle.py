@@ -48,6 +48,7 @@ def measure_idle(ctx: Context, names: tuple[str, ...]) -> list[Result]:
         warm.close()
         for name in names:
             clock.now = host.advance(worker.overlap_s + MARGIN_S)
+            waiting = worker.sends_waiting()
             start, since = host.log_position(), clock()
             worker.reset_polled()
             with sampled(worker.sql) as idle:
@@ -58,7 +59,9 @@ def measure_idle(ctx: Context, names: tuple[str, ...]) -> list[Result]:
             with sampled(empty.sql) as baseline:
                 empty.engine.run_cycle()
             empty.close()
-            need = minimum(work_of(worker.ruleset, {}, actions, fresh_session=name == names[0]))
+            need = minimum(
+                work_of(worker.ruleset, {}, actions, fresh_session=name == names[0], sends_to_confirm=waiting)
+            )
             records = worker.polled()[1]
             notes = [f"re-read {records} records; delivery {dict(report.delivery.counts) or 'none'}"]
             result = result_of(

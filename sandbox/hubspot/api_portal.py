@@ -35,6 +35,7 @@ class PortalApi:
         router.add("GET", "/crm/v3/properties/{type}", self.list_properties)
         router.add("GET", "/crm/v3/properties/{type}/{name}", self.get_property)
         router.add("POST", "/oauth/v2/private-apps/get/access-token-info", self.token_info)
+        router.add("GET", "/oauth/v1/access-tokens/{token}", self.oauth_token_info)
 
     # -- owners and teams ------------------------------------------------------------------------
 
@@ -108,6 +109,23 @@ class PortalApi:
         )
 
     # -- token -----------------------------------------------------------------------------------
+
+    def oauth_token_info(self, call: Call) -> SandboxResponse:
+        """An OAuth access token's metadata (HubSpot's OAuth guide: ``GET oauth/v1/access-tokens/{token}``)."""
+        if call.params["token"] != self.settings.oauth_access_token:
+            raise ApiError(404, "OBJECT_NOT_FOUND", "The access token is not valid or has expired.")
+        return SandboxResponse(
+            200,
+            {
+                "token": call.params["token"],
+                "hub_id": self.state.ref.portal_id,
+                "app_id": 0,
+                "user_id": 0,
+                "scopes": list(self.settings.scopes),
+                "token_type": "access",
+                "expires_in": 1800,
+            },
+        )
 
     def token_info(self, call: Call) -> SandboxResponse:
         body = call.json()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import threading
+from datetime import timedelta
 from typing import Any
 
 from sandbox.core import Clock, Outbox, SandboxRequest, SandboxResponse, system_clock
@@ -16,8 +18,11 @@ from .ratelimit import RateLimiter
 from .routing import Call, Router
 from .settings import HubSpotSettings
 from .state import PortalState
+from .versions import legacy_path
 from .views import object_json
 
+DAILY_HEADERS = "X-HubSpot-RateLimit-Daily"  # and -Daily-Remaining: not sent to OAuth apps
+RESULT = re.compile(r"[A-Z][A-Z_]*")
 PREFIXES = ("/crm/", "/marketing/", "/oauth/", "/settings/")
 TOKENLESS_PREFIX = "/oauth/"  # token introspection carries the token in its body
 STATE_FORMAT = 1
@@ -63,21 +68,29 @@ class HubSpotEmulator:
             if not tokenless:
                 search = request.method.upper() == "POST" and request.path.rstrip("/").endswith("/search")
                 headers, limited = self._limiter.admit(search)
+                if self._token(request) == self.settings.oauth_access_token:
+                    headers = {k: v for k, v in headers.items() if not k.startswith(DAILY_HEADERS)}
                 if limited is not None:
                     return SandboxResponse(429, limited, headers)
             try:
-                handler, params = self._router.resolve(request.method.upper(), request.path)
+                path = legacy_path(request.path)
+                handler, params = self._router.resolve(request.method.upper(), path)
                 response = handler(Call(request, params))
             except ApiError as error:
                 response = SandboxResponse(error.status, error.body())
             response.headers.update(headers)
             return response
 
-    def _authenticate(self, request: SandboxRequest) -> ApiError | None:
+    @staticmethod
+    def _token(request: SandboxRequest) -> str | None:
         scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+    def _authenticate(self, request: SandboxRequest) -> ApiError | None:
+        token = self._token(request)
+        if token is None:
             return ApiError(401, "INVALID_AUTHENTICATION", NO_CREDENTIALS)
-        if token.strip() != self.settings.access_token:
+        if token not in (self.settings.access_token, self.settings.oauth_access_token):
             return ApiError(
                 401, "INVALID_AUTHENTICATION", "The access token provided is invalid, expired or revoked."
             )
@@ -110,11 +123,48 @@ class HubSpotEmulator:
 
     # -- seeding helpers (no HTTP, no auth, no rate limits) --------------------------------------
 
-    def seed_owner(self, email: str, first_name: str, last_name: str, teams: list[str]) -> dict[str, Any]:
-        """Add an owner (or update the one with this email) in ``teams`` (by name; the first is primary;
-        unknown names become new teams). Returns the owner as ``crm/v3/owners`` shows it."""
+    def unique_clash(self, message: str, code: str) -> dict[str, str]:
+        """Word unique-value clashes (``{id}``, ``{property}`` filled in) until reset: HubSpot does not
+        document the wording, so a client must not depend on it. Raises ValueError for a bad template."""
+        try:
+            with self._lock:
+                self._state.store.set_clash_wording(message, code)
+        except (KeyError, IndexError) as exc:
+            raise ValueError(f"message: unknown placeholder {exc}; use {{id}} and {{property}}") from None
+        return {"message": message, "code": code}
+
+    def send_results(
+        self, results: dict[str, str], pending: timedelta | None = None, processing: timedelta | None = None
+    ) -> dict[str, Any]:
+        """Script transactional sends until reset: the final ``sendResult`` of sends to these addresses
+        (``PREVIOUSLY_BOUNCED``, ``INVALID_TO_ADDRESS``, ``BLOCKED_ADDRESS``..., ``CANCELED`` for a canceled
+        send; others get ``SENT``), and how long a send stays PENDING, then PROCESSING, on the clock."""
+        bad = [f"{k}: {v!r}" for k, v in results.items() if not RESULT.fullmatch(str(v)) or "@" not in k]
+        if bad:
+            raise ValueError(f"results map addresses to sendResult names such as PREVIOUSLY_BOUNCED: {bad}")
         with self._lock:
-            return self._state.owners.seed(email, first_name, last_name, teams, self._state.now())
+            email = self._state.email
+            pace = None
+            if pending is not None or processing is not None:
+                pace = (
+                    pending if pending is not None else email.pace[0],
+                    processing if processing is not None else email.pace[1],
+                )
+            email.script(results, pace)
+            return {
+                "results": dict(email.results),
+                "pending_seconds": email.pace[0].total_seconds(),
+                "processing_seconds": email.pace[1].total_seconds(),
+            }
+
+    def seed_owner(
+        self, email: str, first_name: str, last_name: str, teams: list[str], owner_type: str = "PERSON"
+    ) -> dict[str, Any]:
+        """Add an owner (or update the one with this email) in ``teams`` (by name; the first is primary;
+        unknown names become new teams); ``owner_type`` ``QUEUE`` makes a help desk queue. Returns the
+        owner as ``crm/v3/owners`` shows it."""
+        with self._lock:
+            return self._state.owners.seed(email, first_name, last_name, teams, self._state.now(), owner_type)
 
     def create(
         self, object_type: str, properties: dict[str, Any], associations: list[Any] | None = None

@@ -8,6 +8,7 @@ from typing import Any
 OWNER_ID_BASE = 80_000_000
 USER_ID_BASE = 9_100_000
 TEAM_ID_BASE = 4_480_900
+OWNER_TYPES = ("PERSON", "QUEUE")  # published spec CRM/Crm Owners
 
 
 class OwnerDirectory:
@@ -33,8 +34,19 @@ class OwnerDirectory:
         self.teams.append((team_id, name))
         return team_id
 
-    def seed(self, email: str, first_name: str, last_name: str, teams: list[str], now: str) -> dict[str, Any]:
-        """Add an owner (or update the one with this email); the first team is the primary one."""
+    def seed(
+        self,
+        email: str,
+        first_name: str,
+        last_name: str,
+        teams: list[str],
+        now: str,
+        owner_type: str = "PERSON",
+    ) -> dict[str, Any]:
+        """Add an owner (or update the one with this email); the first team is the primary one.
+        ``owner_type`` is ``PERSON`` or ``QUEUE`` (a help desk queue: it has no user)."""
+        if owner_type not in OWNER_TYPES:
+            raise ValueError(f"an owner's type is one of {', '.join(OWNER_TYPES)}; got {owner_type!r}")
         owner_teams = [
             {"id": self._team_id(name), "name": name, "primary": index == 0}
             for index, name in enumerate(teams)
@@ -46,7 +58,7 @@ class OwnerDirectory:
             owner = {
                 "id": str(owner_id),
                 "email": email,
-                "type": "PERSON",
+                "type": owner_type,
                 "firstName": first_name,
                 "lastName": last_name,
                 "userId": user_id,
@@ -56,6 +68,9 @@ class OwnerDirectory:
                 "archived": False,
                 "teams": owner_teams,
             }
+            if owner_type == "QUEUE":  # a queue is no user
+                for key in ("userId", "userIdIncludingInactive"):
+                    owner.pop(key)
             self.owners[owner["id"]] = owner
         else:
             owner.update(firstName=first_name, lastName=last_name, teams=owner_teams, updatedAt=now)
@@ -67,7 +82,7 @@ class OwnerDirectory:
     def get(self, key: str, id_property: str = "id") -> dict[str, Any] | None:
         """An owner by owner id, or by ``userId`` when ``id_property == "userId"``."""
         if id_property == "userId":
-            return next((o for o in self.owners.values() if str(o["userId"]) == key), None)
+            return next((o for o in self.owners.values() if str(o.get("userId")) == key), None)
         return self.owners.get(key)
 
     def listed(self, email: str | None = None, archived: bool = False) -> list[dict[str, Any]]:
@@ -86,7 +101,11 @@ class OwnerDirectory:
         result = []
         for team_id, name in self.teams:
             members = [
-                (o["userId"], t["primary"]) for o in self.listed() for t in o["teams"] if t["id"] == team_id
+                (o["userId"], t["primary"])
+                for o in self.listed()
+                if "userId" in o
+                for t in o["teams"]
+                if t["id"] == team_id
             ]
             result.append(
                 {

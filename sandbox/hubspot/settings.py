@@ -23,6 +23,9 @@ class HubSpotSettings:
     """What the emulated portal accepts and allows."""
 
     access_token: str = "pat-sandbox-crm-sync"
+    # An OAuth app's access token for the same portal: its answers carry no X-HubSpot-RateLimit-Daily*
+    # headers, as HubSpot's are for OAuth-authorised calls.
+    oauth_access_token: str = "oauth-sandbox-crm-sync"
     rate_limit_per_10s: int = 190  # the 10-second window; 429 with policyName TEN_SECONDLY_ROLLING past it
     search_rate_per_second: int = 5  # the search API's own limit
     daily_limit: int = 250_000

@@ -11,6 +11,11 @@ from .portal import ObjectType, Reference
 
 FIRST_ID = 1_000_001
 
+#: How a unique-value clash is worded ({id}: the record holding the value, {property}: its name). HubSpot
+#: does not document this wording; ``set_clash_wording`` changes it so tests prove nothing depends on it.
+CLASH_MESSAGE = "{id} already has that value for unique property {property}"
+CLASH_CODE = "DUPLICATE_VALUE"
+
 
 @dataclass
 class Record:
@@ -40,12 +45,19 @@ class ObjectStore:
             tuple[str, str], dict[str, str]
         ] = {}  # (type, property) -> value -> live record id
         self._next_id = FIRST_ID
+        self.clash_wording = (CLASH_MESSAGE, CLASH_CODE)
 
     def reset(self) -> None:
         for records in self.records.values():
             records.clear()
         self._unique.clear()
         self._next_id = FIRST_ID
+        self.clash_wording = (CLASH_MESSAGE, CLASH_CODE)
+
+    def set_clash_wording(self, message: str, code: str) -> None:
+        """Word unique-value clashes differently (``{id}`` and ``{property}`` are filled in)."""
+        message.format(id="1", property="p")  # refuse unknown placeholders now, not on the next clash
+        self.clash_wording = (message, code)
 
     def get(self, otype: ObjectType, record_id: str, include_archived: bool = False) -> Record | None:
         record = self.records[otype.name].get(record_id)
@@ -134,16 +146,9 @@ class ObjectStore:
                     f"Contact already exists. Existing ID: {holder.id}",
                     sub_category="OBJECT_ALREADY_EXISTS",
                 )
-            raise property_error(
-                [
-                    PropertyIssue(
-                        prop,
-                        "DUPLICATE_VALUE",
-                        f"{holder.id} already has that value for unique property {prop}",
-                    )
-                ],
-                self.ref.portal_id,
-            )
+            wording, code = self.clash_wording
+            issue = PropertyIssue(prop, code, wording.format(id=holder.id, property=prop))
+            raise property_error([issue], self.ref.portal_id)
 
     def snapshot(self) -> dict[str, Any]:
         return {

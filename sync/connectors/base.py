@@ -60,10 +60,12 @@ class OwedAction:
 
 @dataclass(frozen=True)
 class DeliveryResult:
-    """What happened to one action: delivered (with the CRM id), failed, or deferred (not attempted)."""
+    """What happened to one action: delivered (with the CRM id), sent (accepted by a CRM that finishes
+    it later: ``crm_id`` is what to ask about it, see :class:`SendTracker`), failed, or deferred (not
+    attempted)."""
 
     key: str
-    status: Literal["delivered", "failed", "deferred"]
+    status: Literal["delivered", "sent", "failed", "deferred"]
     crm_id: str | None = None
     error: str | None = None
     retryable: bool = True
@@ -73,6 +75,11 @@ class DeliveryResult:
     @classmethod
     def delivered(cls, key: str, crm_id: str | None) -> DeliveryResult:
         return cls(key, "delivered", crm_id=crm_id)
+
+    @classmethod
+    def sent(cls, key: str, crm_id: str | None) -> DeliveryResult:
+        """Accepted, not yet done: its final status is asked for later under ``crm_id``."""
+        return cls(key, "sent", crm_id=crm_id)
 
     @classmethod
     def failed(
@@ -135,6 +142,40 @@ class AccessRefused(CrmUnavailable):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, retryable=True)
+
+
+@dataclass(frozen=True)
+class SentAction:
+    """An action the CRM accepted but has not finished (ledger status ``sent``)."""
+
+    key: str
+    kind: str
+    external_id: str
+    crm_id: str | None  # what the CRM answered to ask about it (HubSpot: the send's statusId)
+    sent_at: datetime
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """The final status of a sent action: delivered, dead (the CRM says it failed, with why) or
+    unconfirmed (no final status came in the time allowed)."""
+
+    key: str
+    status: Literal["delivered", "dead", "unconfirmed"]
+    error: str | None = None
+
+
+@runtime_checkable
+class SendTracker(Protocol):
+    """An adapter whose writes finish after their answer (HubSpot's transactional sends are queued).
+
+    At the start of each delivery the engine hands it the ``status_checks_per_cycle`` sent actions
+    checked longest ago; it answers a :class:`Confirmation` for those that are final (or waited too
+    long) and nothing for those still under way, which are offered again in a later cycle."""
+
+    status_checks_per_cycle: int
+
+    def confirm(self, sent: Sequence[SentAction], now: datetime) -> list[Confirmation]: ...
 
 
 StoredSnapshots = Callable[[Sequence[str]], Mapping[str, Mapping[str, Any]]]

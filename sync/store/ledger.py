@@ -65,6 +65,17 @@ class Ledger(Repository):
         )
         return list(self._session.exec(query).all())
 
+    def sent(self, target: str, limit: int) -> list[LedgerAction]:
+        """Sent actions of one CRM awaiting their final status, those checked longest ago first (a sent
+        action's ``next_attempt_at`` is when it was sent, then when its status was last read)."""
+        query = (
+            select(LedgerAction)
+            .where(LedgerAction.target == target, LedgerAction.status == "sent")
+            .order_by(col(LedgerAction.next_attempt_at), col(LedgerAction.key))
+            .limit(limit)
+        )
+        return list(self._session.exec(query).all())
+
     def mark_attempted(self, rows: Sequence[LedgerAction], now: datetime) -> None:
         """The write-ahead mark: these actions are about to be sent (commit it before calling the CRM)."""
         for row in rows:

@@ -75,3 +75,12 @@ def test_targets_pass_and_miss() -> None:
     assert ratio.passed(burst) is False
     slow = Result("evaluation (SLI)", "-", 1, evals_per_s=6400.0)
     assert TARGETS["evaluation (SLI)"][0].passed(slow) is False
+
+
+def test_queued_sends_cost_one_status_read_each_up_to_the_cap_per_cycle() -> None:
+    status = ("hubspot", ep.HS_SEND_STATUS)
+    assert minimum(Work(streams=[StreamWork("hubspot")], sends_to_confirm=150))[status] == 150
+    assert minimum(Work(streams=[StreamWork("hubspot")], sends_to_confirm=16_000))[status] == 200
+    assert status not in minimum(Work(streams=[StreamWork("hubspot")]))
+    path = "/marketing/v3/email/send-statuses/0b5f3c2e-8d1a-4c55-9a57-2f7c1e0d9b11"
+    assert ep.endpoint("GET", path) == ep.HS_SEND_STATUS

@@ -56,11 +56,16 @@ class Backdoor:
         """Create many records fast (for paging checks only); returns their ids."""
         return [self.server.sandbox.hubspot.create(object_type, dict(row))["id"] for row in rows]
 
-    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _post(self, path: str, body: dict[str, Any], status: int = 201) -> dict[str, Any]:
         with self.server.session() as session:
             answer = session.post(f"{self.server.url}/_sandbox/{path}", json=body, timeout=10)
-        assert answer.status_code == 201, answer.text
+        assert answer.status_code == status, answer.text
         return dict(answer.json())
+
+    def hubspot_unique_clash(self, message: str, code: str) -> None:
+        """Word unique-value clashes differently (until the sandbox is reset): HubSpot does not document
+        the wording, so nothing may depend on it."""
+        self._post("hubspot/unique-clash", {"message": message, "code": code}, status=200)
 
     def feedback_submission(self, properties: dict[str, Any], contact_id: str) -> str:
         """A survey response linked to its contact: the feedback submissions API is read-only, so it is
@@ -72,10 +77,32 @@ class Backdoor:
         body = {"properties": {**properties, "hs_contact_id": contact_id}, "associations": [association]}
         return str(self._post("hubspot/objects/feedback_submissions", body)["id"])
 
-    def hubspot_owner(self, email: str, first: str, last: str, teams: list[str]) -> dict[str, Any]:
-        """An owner in ``teams`` (the first is primary): owners are read-only through the API, so it is
-        seeded through ``POST /_sandbox/hubspot/owners``."""
-        return self._post("hubspot/owners", {"email": email, "firstName": first, "lastName": last, "teams": teams})
+    def hubspot_send_results(
+        self, results: dict[str, str], pending: str | None = None, processing: str | None = None
+    ) -> None:
+        """Script transactional sends (final ``sendResult`` by address; time spent PENDING, then
+        PROCESSING, on the sandbox's clock) until the sandbox is reset."""
+        body: dict[str, Any] = {"results": results}
+        body |= {k: v for k, v in (("pending", pending), ("processing", processing)) if v is not None}
+        self._post("hubspot/send-results", body, status=200)
+
+    def hubspot_oauth_token(self) -> str:
+        """The sandbox portal's OAuth app token (a live run would need an OAuth app installed)."""
+        return str(self.server.sandbox.hubspot.settings.oauth_access_token)
+
+    def advance_clock(self, duration: str) -> None:
+        """Move both CRMs' clock forward (``"2m"``, ``"1d"``)."""
+        self._post("clock", {"advance": duration}, status=200)
+
+    def hubspot_owner(
+        self, email: str, first: str, last: str, teams: list[str], owner_type: str = "PERSON"
+    ) -> dict[str, Any]:
+        """An owner in ``teams`` (the first is primary; ``QUEUE``: a help desk queue): owners are
+        read-only through the API, so it is seeded through ``POST /_sandbox/hubspot/owners``."""
+        body: dict[str, Any] = {"email": email, "firstName": first, "lastName": last, "teams": teams}
+        if owner_type != "PERSON":
+            body["type"] = owner_type
+        return self._post("hubspot/owners", body)
 
     def salesforce_daily_budget(self, calls: int) -> None:
         """Shrink the org's daily API allocation (restored after the test)."""

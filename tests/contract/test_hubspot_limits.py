@@ -63,3 +63,22 @@ def test_search_limit_is_429_secondly(hs_call: HsCall) -> None:
             break
     assert statuses[-1] == 429
     assert statuses.count(200) >= 5
+
+
+@pytest.mark.documented("https://developers.hubspot.com/docs/api/usage-details (X-HubSpot-RateLimit-Daily and -Daily-Remaining are not sent for OAuth-authorised calls); HubSpot changelog")
+def test_oauth_answers_carry_no_daily_limit_headers(hs_call: HsCall, backdoor: Backdoor) -> None:
+    oauth = {"Authorization": f"Bearer {backdoor.hubspot_oauth_token()}"}
+    answer = hs_call("GET", "crm/v3/objects/contacts", headers=oauth)
+    assert answer.status_code == 200, answer.text
+    assert "X-HubSpot-RateLimit-Daily" not in answer.headers
+    assert "X-HubSpot-RateLimit-Daily-Remaining" not in answer.headers
+    assert answer.headers["X-HubSpot-RateLimit-Remaining"].isdigit()
+
+
+@pytest.mark.documented("https://developers.hubspot.com/docs/api/oauth/tokens (GET oauth/v1/access-tokens/{token}: hub_id, scopes, token_type)")
+def test_an_oauth_token_is_introspected(hs_call: HsCall, backdoor: Backdoor) -> None:
+    token = backdoor.hubspot_oauth_token()
+    info = hs_call("GET", f"oauth/v1/access-tokens/{token}")
+    assert info.status_code == 200, info.text
+    assert info.json()["hub_id"] and "tickets" in info.json()["scopes"]
+    assert hs_call("GET", "oauth/v1/access-tokens/no-such-token").status_code >= 400

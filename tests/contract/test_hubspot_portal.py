@@ -55,3 +55,18 @@ def test_stage_of_another_pipeline_is_refused(hs_call: HsCall) -> None:
     answer = hs_call("POST", "crm/v3/objects/tickets", json={"properties": props})
     assert answer.status_code == 400
     assert answer.json()["category"] == "VALIDATION_ERROR"
+
+
+@pytest.mark.documented("HubSpot's published spec CRM/Crm Owners (an owner's type is PERSON or QUEUE; GET crm/v3/owners pages 100 owners by default)")
+def test_owners_are_people_or_queues_and_page_100_by_default(hs_call: HsCall, backdoor: Backdoor) -> None:
+    backdoor.hubspot_owner("queue@contract.test", "Support", "Queue", ["Customer Success"], "QUEUE")
+    for n in range(100):
+        backdoor.hubspot_owner(f"p{n}@contract.test", "P", str(n), ["Customer Success"])
+
+    first = hs_call("GET", "crm/v3/owners").json()
+    rest = hs_call("GET", "crm/v3/owners", params={"after": first["paging"]["next"]["after"]}).json()
+
+    owners = first["results"] + rest["results"]
+    assert (len(first["results"]), len(owners)) == (100, 101)
+    assert {o["type"] for o in owners} == {"PERSON", "QUEUE"}
+    assert all("userId" in o for o in owners if o["type"] == "PERSON")

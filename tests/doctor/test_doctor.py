@@ -165,3 +165,33 @@ def test_a_task_type_salesforce_does_not_know(doctor: Doctor, tmp_path: Path) ->
     config = edited_config(tmp_path, CHECK_IN_TASK, CHECK_IN_TASK.replace("priority:", "type: Meeting\n          priority:"))
     message = only_blocker(doctor, "salesforce", "task fields", config)
     assert "'Meeting' is not a Salesforce TaskSubtype" in message
+
+
+def test_the_daily_budget_is_reported_and_unknown_under_oauth(
+    org: SandboxHandle, doctor: Doctor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OAuth-authorised calls carry no daily-limit headers: the budget is unknown, not spent nor endless."""
+    _, report = doctor()
+    line = next(c for c in report["checks"] if c["name"] == "daily API budget")
+    assert line["status"] == "ok" and "of 250,000 calls used today" in line["message"]
+
+    monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", org.sandbox.hubspot.settings.oauth_access_token)
+    code, report = doctor()
+
+    line = next(c for c in report["checks"] if c["name"] == "daily API budget")
+    assert code == 0 and line["status"] == "warning" and line["message"].startswith("unknown")
+    assert statuses(report)[("hubspot", "token scopes")] == "ok"  # the OAuth token is introspected
+
+
+def test_the_hubspot_api_version_is_reported_and_an_unserved_one_blocks(
+    doctor: Doctor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUBSPOT_API_VERSION", "2026-03")
+    code, report = doctor()
+    line = next(c for c in report["checks"] if c["name"] == "api version" and c["crm"] == "hubspot")
+    assert code == 0 and line["status"] == "ok" and line["message"].startswith("2026-03")
+
+    monkeypatch.setenv("HUBSPOT_API_VERSION", "2031-03")
+    code, report = doctor()
+    assert code == 1
+    assert statuses(report)[("hubspot", "api version")] == "blocker"

@@ -54,12 +54,16 @@ def test_the_nps_detractor_process(
     hubspot.create("calls", {"hs_timestamp": "2026-03-03T10:00:00Z"}, [("tickets", ticket_of["2"])])
     clock.advance(hours=49)
     report = engine.run_cycle()
-    engine.run_cycle()  # nothing more is owed
+    last = engine.run_cycle()  # nothing more is owed; the escalations sent are confirmed
 
     escalations = [e for e in sandbox_server.sandbox.emails() if e["subject"].startswith("Escalation")]
     assert sorted(e["subject"][-3:] for e in escalations) == ["(4)", "(6)"]  # not the one with a logged call
     assert len(hubspot.objects("tasks")) == 5 and len(hubspot.objects("tickets")) == 3
-    assert report.delivery.counts == {"delivered": 4}
+    # the first cycle's nine sends confirmed; two tasks made, two escalation emails sent (queued)
+    assert report.delivery.counts == {"confirmed": 9, "delivered": 2, "sent": 2}
+    assert last.delivery.counts == {"confirmed": 2}
+    with store.transaction() as tx:
+        assert {a.status for a in tx.ledger.find()} == {"delivered"}
     with store.transaction() as tx:
         snapshots = {sid: tx.records.get(f"hubspot.nps:{sid}").snapshot for sid in (called, silent, quiet)}  # type: ignore[union-attr]
     assert [snapshots[sid]["ticket"]["calls_logged"] for sid in (called, silent, quiet)] == [1, 0, 0]
@@ -109,3 +113,28 @@ def test_the_cycle_after_a_burst_re_reads_its_overlap_without_enriching_it_again
     paths = [r["path"] for r in timed_portal.sandbox.requests()[before:]]
     assert report.polled["hubspot.nps"] == 0 and report.unchanged["hubspot.nps"] == 0
     assert paths and all(p.endswith("/search") for p in paths), paths  # no teams read either
+
+
+def test_a_date_version_calls_only_date_versioned_crm_paths(
+    make_connector: Any,
+    settings: Any,
+    portal: Portal,
+    stream: Stream,
+    hubspot: Any,
+    sandbox_server: SandboxHandle,
+) -> None:
+    """``hubspot.api_version: 2026-03``: polling, enrichment, owners, pipelines and writes all go to
+    ``/crm/{area}/2026-03/...``, none to the legacy ``/crm/v3`` or ``/crm/v4`` paths."""
+    analyst = portal.analyst()
+    sid = portal.submission(portal.customer(analyst), 3, modified=T0)
+    connector = make_connector(settings=settings.model_copy(update={"api_version": "2026-03"}))
+
+    [record] = all_records(connector.poll(stream, None))
+    [ticket] = connector.deliver([owed("create_ticket", sid, ticket_payload(analyst), n=1)])
+    teams = connector.teams()
+
+    assert record["id"] == sid and record["analyst"]["id"] == analyst["id"]
+    assert ticket.status == "delivered" and hubspot.objects("tickets")[0]["id"] == ticket.crm_id
+    assert [m["id"] for m in teams["Customer Success"]] == [analyst["id"]]
+    crm = [r["path"] for r in sandbox_server.sandbox.requests() if r["path"].startswith("/crm/")]
+    assert crm and all(p.split("/")[3] == "2026-03" for p in crm), crm

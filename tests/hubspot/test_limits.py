@@ -93,7 +93,7 @@ def test_max_daily_usage_stops_before_the_limit(
 
     results = {r.key: r for r in connector.deliver([*tickets, *emails])}
 
-    delivered = [a for a in emails if results[a.key].status == "delivered"]
+    delivered = [a for a in emails if results[a.key].status == "sent"]
     deferred = [a for a in emails if results[a.key].status == "deferred"]
     assert all(results[a.key].status == "delivered" for a in tickets)
     assert delivered and deferred and len(delivered) + len(deferred) == 30
@@ -249,5 +249,25 @@ def test_a_refused_send_is_decided_by_the_retry_table(
     )
     assert first.status == "failed" and first.retryable is retryable and first.give_up_after == give_up_after
     assert body["message"] in (first.error or "")
-    assert second.status == "delivered"
+    assert second.status == "sent"
     assert statuses(sandbox_server, "single-email/send") == [status, 200]
+
+
+def test_under_oauth_the_daily_budget_is_unknown_and_a_daily_429_stops_the_calls(
+    make_connector: Any, settings: Any, portal: Portal, hubspot: Any, sandbox_server: SandboxHandle
+) -> None:
+    """OAuth answers state no daily limit: crm-sync neither stops at once (as if none were left) nor
+    counts on plenty; HubSpot's DAILY 429 stops the calls and what is owed waits."""
+    sid = portal.submission(portal.customer(), 3, modified=T0)
+    hubspot.settings.daily_limit = 20
+    oauth = settings.model_copy(update={"access_token": hubspot.settings.oauth_access_token})
+    connector = make_connector(settings=oauth)
+    emails = [owed("notify", sid, email_payload(f"lead{n}@example.com"), n=n) for n in range(30)]
+
+    results = connector.deliver(emails)
+
+    assert connector.client.pacer.daily is None  # unknown
+    sent = sum(1 for r in results if r.status == "sent")
+    assert [r.status for r in results] == ["sent"] * sent + ["deferred"] * (30 - sent)
+    assert "daily" in str(results[-1].error)
+    assert len(sandbox_server.sandbox.requests()) == 21  # all 20 calls of the day, the refused one, no more

@@ -12,6 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from rules.model import Stream
+from sandbox.testing import SandboxHandle
 from sync.connectors.hubspot import HubSpotConnector
 from sync.connectors.hubspot.context import Anchors
 from sync.connectors.hubspot.settings import HubSpotStreamSettings
@@ -129,3 +130,18 @@ def test_a_count_reached_through_a_chain_re_polls_its_records(
     cursor = {**pages[-1].cursor, "modified": "2030-01-01T00:00:00.000Z", "polled": None}
     [again] = all_records(connector.poll(tickets, cursor))
     assert again["id"] == made[0] and again["company"]["notes"] == 1
+
+
+def test_only_people_are_team_members_and_owners_are_read_100_a_page(
+    connector: HubSpotConnector, hubspot: Any, sandbox_server: SandboxHandle
+) -> None:
+    """A help desk queue can be in a team: it is no one to email or to take a round-robin turn."""
+    hubspot.seed_owner("queue@example.com", "Support", "Queue", ["Customer Success"], owner_type="QUEUE")
+    for n in range(120):
+        hubspot.seed_owner(f"ana{n}@example.com", "Ana", str(n), ["Customer Success"])
+
+    members = connector.teams()["Customer Success"]
+
+    assert len(members) == 120 and "queue@example.com" not in {m["email"] for m in members}
+    owner_reads = [r for r in sandbox_server.sandbox.requests() if r["path"].rstrip("/") == "/crm/v3/owners"]
+    assert len(owner_reads) == 2  # 121 owners at 100 a page

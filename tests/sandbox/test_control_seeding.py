@@ -124,3 +124,33 @@ def test_owner_seeding_over_http_is_what_crm_v3_owners_shows(
     listed = api(http, sandbox_server, "GET", "crm/v3/owners", params={"email": "ana@seed.test"}).json()["results"]
     assert listed == [answer.json()]
     assert [(t["name"], t["primary"]) for t in listed[0]["teams"]] == [("Customer Success", True), ("BPA", False)]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("hubspot/send-results", {"results": {"pat@example.com": "bounced"}}),
+        ("hubspot/send-results", {"results": {"pat@example.com": 3}}),
+        ("hubspot/send-results", {"pending": "soon"}),
+        ("hubspot/send-results", {"unknown": 1}),
+        ("hubspot/unique-clash", {"message": "{nope} is taken", "code": "X"}),
+        ("hubspot/unique-clash", {"message": "taken"}),
+        ("hubspot/owners", {"email": "q@example.com", "type": "ROBOT"}),
+    ],
+)
+def test_knobs_refuse_malformed_bodies_with_400(
+    sandbox_server: SandboxHandle, http: requests.Session, path: str, body: Any
+) -> None:
+    answer = http.post(f"{sandbox_server.url}/_sandbox/{path}", json=body, timeout=10)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"] == "bad_request"
+
+
+def test_knobs_are_undone_by_reset(sandbox_server: SandboxHandle, http: requests.Session) -> None:
+    url = sandbox_server.url
+    http.post(f"{url}/_sandbox/hubspot/send-results", json={"results": {"a@b.example": "BLOCKED_ADDRESS"}}, timeout=10)
+    http.post(f"{url}/_sandbox/hubspot/unique-clash", json={"message": "{id} {property}", "code": "X"}, timeout=10)
+    http.post(f"{url}/_sandbox/reset", timeout=10)
+    answer = http.post(f"{url}/_sandbox/hubspot/send-results", json={}, timeout=10).json()
+    assert answer == {"results": {}, "pending_seconds": 0.0, "processing_seconds": 0.0}
+    assert sandbox_server.sandbox.hubspot._state.store.clash_wording[1] == "DUPLICATE_VALUE"

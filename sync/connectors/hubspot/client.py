@@ -68,6 +68,38 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
         return None
 
 
+def raw(api_client: Any, method: str, path: str) -> Callable[..., Any]:
+    """An SDK-style method for an endpoint the SDK has no method for (a send's status, date-versioned
+    paths): the SDK's own ``call_api`` (its host, token, TLS and pool), for :meth:`HubSpotClient.call`."""
+
+    def call(
+        body: Any = None,
+        *,
+        _preload_content: bool,
+        _request_timeout: float | None,
+        **query: Any,
+    ) -> Any:
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        params = [(name, value) for name, value in query.items() if value is not None]
+        return api_client.call_api(
+            path,
+            method,
+            {},
+            params,
+            headers,
+            body=body,
+            auth_settings=["oauth2"],
+            response_types_map={},
+            _return_http_data_only=True,
+            _preload_content=_preload_content,
+            _request_timeout=_request_timeout,
+        )
+
+    return call
+
+
 class HubSpotClient:
     """One configured SDK client; :meth:`call` runs an SDK method with pacing, retries and classification."""
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rules.model import Stream
-from sync.connectors.base import DeliveryResult, OwedAction, Page, StoredSnapshots
+from sync.connectors.base import Confirmation, DeliveryResult, OwedAction, Page, SentAction, StoredSnapshots
 
 from .api import HubSpotApi
 from .client import HubSpotClient
@@ -18,8 +18,11 @@ from .lookups import Lookups
 from .pacing import Monotonic, Sleep
 from .polling import ENRICH_GROUP, PAGE_SIZE, SEARCH_CAP, Poller
 from .seen import SeenRecords
+from .send_status import confirm
 from .settings import HubSpotSettings
 from .shape import RecordShape
+
+PERSON = "PERSON"  # an owner's ``type``: a person, or a ``QUEUE``
 
 
 def _utc_now() -> datetime:
@@ -43,7 +46,9 @@ class HubSpotConnector:
         group_size: int = ENRICH_GROUP,
     ) -> None:
         self.client = HubSpotClient(settings, sleep, monotonic)
-        api = HubSpotApi(self.client)
+        self.api = api = HubSpotApi(self.client, settings.api_version)
+        self.status_checks_per_cycle = settings.status_checks_per_cycle
+        self.send_status_timeout = settings.send_status_timeout.total
         self.lookups = Lookups(api)
         self.poller = Poller(
             api, self.lookups, settings.overlap.total, now, page_size, search_cap, group_size
@@ -73,10 +78,17 @@ class HubSpotConnector:
         self.client.pacer.reset_budget()
         return self.deliverer.deliver(actions)
 
+    def confirm(self, sent: Sequence[SentAction], now: datetime) -> list[Confirmation]:
+        """The final status of queued sends (delivered, bounced...), read by their ``statusId``."""
+        self.client.pacer.reset_budget()
+        return confirm(self.api, sent, now, self.send_status_timeout)
+
     def teams(self) -> dict[str, list[dict[str, Any]]]:
-        """Teams and their members (active owners, by owner id), for team and round-robin roles."""
+        """Teams and their members (active owners, by owner id), for team and round-robin roles. Only
+        people are members: a ``QUEUE`` owner (a help desk queue) is no one to email or to take a turn."""
         teams: dict[str, list[dict[str, Any]]] = {}
-        owners = sorted(self.lookups.owners().values(), key=lambda o: (len(str(o["id"])), str(o["id"])))
+        people = [o for o in self.lookups.owners().values() if o.get("type", PERSON) == PERSON]
+        owners = sorted(people, key=lambda o: (len(str(o["id"])), str(o["id"])))
         for owner in owners:
             first, last = owner.get("firstName"), owner.get("lastName")
             member = {

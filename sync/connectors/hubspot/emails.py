@@ -1,11 +1,12 @@
 """``send_email`` and ``notify``: one transactional single-send per recipient, ``sendId`` = external id.
 
-HubSpot sends at most one email per ``sendId``, so a retry never sends twice. A ``send_email`` to the
-customer is also logged on the submission's crm-sync ticket (an ``emails`` engagement associated with the
-ticket and contact) and is delivered only once both are done: the log is an idempotent write like any
-other. Each log carries the action's reference (``crm-sync ref <external id>``) at the end of its text;
-an action tried before first looks for its log on the ticket, so a lost answer never logs twice, and a
-failed log fails the action (the retry's send is ignored by HubSpot; only the log is made).
+HubSpot sends at most one email per ``sendId``, so a retry never sends twice. A send is queued: it is
+recorded as *sent* with its ``statusId`` and confirmed (or found bounced) later, see :mod:`.send_status`.
+A ``send_email`` to the customer is also logged on the submission's crm-sync ticket (an ``emails``
+engagement associated with the ticket and contact) once it is sent: the log is an idempotent write like
+any other. Each log carries the action's reference (``crm-sync ref <external id>``) at the end of its
+text; an action tried before first looks for its log on the ticket, so a lost answer never logs twice,
+and a failed log fails the action (the retry's send is ignored by HubSpot; only the log is made).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .api import OBJECT_BATCH, HubSpotApi, association
 from .client import RequestFailed
 from .context import RecordContext
 from .outcomes import Results, failure, input_errors, unconfirmed
+from .send_status import final
 from .times import epoch_ms
 
 
@@ -118,14 +120,25 @@ def deliver_emails(
         except CrmUnavailable as exc:
             stopped = exc  # the rest is deferred by the caller; what was sent is still logged below
             break
-        status_id = answer.get("statusId")
-        if action.kind == SendEmail.name and ticket_id:
+        results[action.key] = _outcome(action, answer)
+        if action.kind == SendEmail.name and ticket_id and results[action.key].status != "failed":
             to_log.append((action, body, ticket_id))
-        results[action.key] = DeliveryResult.delivered(action.key, status_id)
     if to_log:
         _log_sent(api, ctx, to_log, results, now)
     if stopped is not None:
         raise stopped
+
+
+def _outcome(action: OwedAction, answer: dict[str, Any]) -> DeliveryResult:
+    """A send's answer: usually queued (sent, to be confirmed by its ``statusId``), else already final."""
+    status_id = str(answer["statusId"]) if answer.get("statusId") else None
+    done = final(answer)
+    if done is None:
+        return DeliveryResult.sent(action.key, status_id)
+    sent_out, why = done
+    if sent_out:
+        return DeliveryResult.delivered(action.key, status_id)
+    return DeliveryResult.failed(action.key, why or "HubSpot did not send it", retryable=False)
 
 
 def _log_sent(

@@ -1,10 +1,19 @@
-"""Pacing: HubSpot's ``X-HubSpot-RateLimit-*`` headers, the search API's own rate and the daily budget."""
+"""Pacing: HubSpot's ``X-HubSpot-RateLimit-*`` headers, the search API's own rate and the daily budget.
+
+Calls made with an OAuth app's token carry no ``Daily`` headers (HubSpot's usage guidelines and
+changelog): the daily budget is then *unknown*, neither spent nor unlimited. ``max_daily_usage`` cannot
+stop calls early then; a ``DAILY`` 429 still stops them (until the next poll or delivery tries again).
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from sync.connectors.base import BudgetExhausted
+
+log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], None]
 Monotonic = Callable[[], float]
@@ -19,6 +28,18 @@ def _int(headers: Mapping[str, str], name: str) -> int | None:
         return int(value) if value is not None else None
     except ValueError:
         return None
+
+
+@dataclass(frozen=True)
+class DailyBudget:
+    """The portal's daily API allowance as the last answer stated it."""
+
+    limit: int
+    remaining: int
+
+    @property
+    def used(self) -> int:
+        return max(0, self.limit - self.remaining)
 
 
 class Pacer:
@@ -41,6 +62,10 @@ class Pacer:
         self._next_search = 0.0
         self._resume_at = 0.0
         self._exhausted: str | None = None
+        #: The daily allowance from the latest non-search answer; None: unknown (OAuth, or no answer yet).
+        self.daily: DailyBudget | None = None
+        self.daily_seen = False  # a non-search answer was read: ``daily`` None then means "not stated"
+        self._told_unknown = False
 
     def reset_budget(self) -> None:
         self._exhausted = None
@@ -74,10 +99,21 @@ class Pacer:
         remaining = _int(headers, "X-HubSpot-RateLimit-Remaining")
         if remaining is not None and remaining <= BURST_RESERVE:
             self._resume_at = self.clock() + self.burst_interval
+        self.daily_seen = True
         daily = _int(headers, "X-HubSpot-RateLimit-Daily")
         daily_left = _int(headers, "X-HubSpot-RateLimit-Daily-Remaining")
-        if daily and daily_left is not None and daily - daily_left >= self.max_daily_usage * daily:
+        if not daily or daily_left is None:  # not stated (OAuth): unknown, never read as 0 or as plenty
+            self.daily = None
+            if not self._told_unknown:
+                self._told_unknown = True
+                log.info(
+                    "HubSpot states no daily API limit for this token (OAuth apps get no Daily headers): "
+                    "hubspot.max_daily_usage cannot apply; a DAILY 429 still stops calls"
+                )
+            return
+        self.daily = DailyBudget(daily, daily_left)
+        if self.daily.used >= self.max_daily_usage * daily:
             self._exhausted = (
-                f"{daily - daily_left} of the {daily} daily HubSpot API calls are used "
+                f"{self.daily.used} of the {daily} daily HubSpot API calls are used "
                 f"(hubspot.max_daily_usage is {self.max_daily_usage:.0%})"
             )

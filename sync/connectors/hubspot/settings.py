@@ -138,6 +138,9 @@ class HubSpotStreamSettings(StreamSettings):
 class HubSpotSettings(ConnectionSettings):
     base_url: str = "https://api.hubapi.com"
     access_token: str
+    # "v3": the legacy CRM paths (/crm/v3/objects/..., unsupported from September 2027); a date version
+    # ("2026-03"): HubSpot's date-versioned paths (/crm/objects/2026-03/...).
+    api_version: str = Field(default="v3", pattern=r"^(v3|\d{4}-\d{2})$")
     ca_bundle: str | None = None
     timeout: DurationField = Duration(seconds=30)
     # Each poll re-reads this much before its cursor: the search index lags behind writes.
@@ -148,4 +151,8 @@ class HubSpotSettings(ConnectionSettings):
     max_daily_usage: float = Field(default=0.9, gt=0, le=1)
     # The transactional email (a template with {{ custom.subject }}, body, html) every send uses.
     transactional_email_id: int = Field(default=0, ge=0)
+    # Sends are queued: each delivery first reads the status of this many sends, those checked longest ago.
+    status_checks_per_cycle: int = Field(default=200, ge=1)
+    # A send with no final status this long after it was made is recorded as unconfirmed.
+    send_status_timeout: DurationField = Duration(days=1)
     streams: dict[str, HubSpotStreamSettings] = Field(default_factory=dict)  # type: ignore[assignment]

@@ -1,8 +1,10 @@
 """``create_ticket``: batch create keyed on the unique ``crm_sync_key``, with inline associations.
 
-A create whose key already exists (a retry after a lost answer) fails with "already has that value";
-that ticket is then read by its key and reported as delivered, untouched (an upsert would reset fields
-the team has changed since, such as the stage).
+A create whose key already exists (a retry after a lost answer) fails for that input. How HubSpot words
+a unique-value clash is undocumented, so after any per-input error the tickets of the failed inputs are
+read by their key (``idProperty=crm_sync_key``): one found is the earlier create, reported as delivered,
+untouched (an upsert would reset fields the team has changed since, such as the stage); only an input
+whose key finds no ticket fails, with HubSpot's error.
 """
 
 from __future__ import annotations
@@ -20,11 +22,6 @@ from .context import RecordContext
 from .outcomes import Results, failure, input_errors, unconfirmed
 
 KEY_PROPERTY = "crm_sync_key"  # unique ticket property holding the create_ticket action's external id
-
-
-def _duplicate(entry: dict[str, Any]) -> bool:
-    codes = {e.get("code") for e in entry.get("errors", [])}
-    return "already has that value" in str(entry.get("message", "")) or "DUPLICATE_VALUE" in codes
 
 
 class Pipelines:
@@ -102,14 +99,15 @@ def deliver_tickets(
     answer = api.create("tickets", inputs, idempotent=True)  # a repeat finds the first by its key
     created = {str(t["properties"].get(KEY_PROPERTY)): str(t["id"]) for t in answer["results"]}
     errors = input_errors(answer)
-    repeated = [key for key, entry in errors.items() if _duplicate(entry)]
-    existing = api.read("tickets", repeated, [KEY_PROPERTY], id_property=KEY_PROPERTY) if repeated else {}
+    # Any input not created may have been by an earlier attempt: its key says (never the error's wording).
+    missing = [a.external_id for a in pending if a.external_id not in created]
+    existing = api.read("tickets", missing, [KEY_PROPERTY], id_property=KEY_PROPERTY) if missing else {}
     for action in pending:
         ticket_id = created.get(action.external_id) or existing.get(action.external_id, {}).get("id")
         if ticket_id:
             results[action.key] = DeliveryResult.delivered(action.key, str(ticket_id))
             ctx.add_ticket(action.record_id, str(ticket_id))
-        elif action.external_id in errors and action.external_id not in repeated:
+        elif action.external_id in errors:
             results[action.key] = failure(action, errors[action.external_id])
         else:
             results[action.key] = unconfirmed(action, "ticket")

@@ -141,7 +141,7 @@ def test_transactional_send(client: HubSpot, outbox):
     )
     api = client.marketing.transactional.single_send_api
     assert api.send_email(public_single_send_request_egg=egg).status == "PENDING"
-    assert api.send_email(public_single_send_request_egg=egg).send_result == "IDEMPOTENT_IGNORE"
+    assert api.send_email(public_single_send_request_egg=egg).status == "PENDING"
     assert len(outbox.emails) == 1
 
 

@@ -12,18 +12,20 @@ from rules.settings import ConnectionSettings
 from sync.connectors.checks import CheckResult, run_checks
 
 from ..settings import HubSpotSettings
-from .access import check_token
+from .access import check_api_budget, check_api_version, check_token
 from .context import CRM, PortalContext
 from .portal import check_pipelines, check_teams, check_transactional_email
 from .properties import check_stream_properties, check_ticket_properties, check_update_properties
 
 AFTER_TOKEN = (
+    check_api_version,
     check_stream_properties,
     check_ticket_properties,
     check_update_properties,
     check_pipelines,
     check_teams,
     check_transactional_email,
+    check_api_budget,
 )
 
 

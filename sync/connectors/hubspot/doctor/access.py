@@ -17,6 +17,7 @@ from rules.actions.email import Notify, SendEmail
 from rules.actions.task import CreateTask
 from rules.actions.ticket import CreateTicket
 from rules.actions.update import UpdateRecord
+from sync.connectors.base import ConnectorError
 from sync.connectors.checks import Checks
 
 from ..settings import HubSpotStreamSettings
@@ -131,3 +132,57 @@ def check_token(portal: PortalContext, out: Checks) -> None:
         out.block("token scopes", f"the token lacks {len(missing)} scope(s): {listed}", SCOPE_FIX)
     else:
         out.ok("token scopes", f"all {len(needed)} needed scope(s) granted: {', '.join(sorted(needed))}")
+
+
+def check_api_version(portal: PortalContext, out: Checks) -> None:
+    """HubSpot serves the CRM API version ``hubspot.api_version`` names."""
+    version = portal.settings.api_version
+    try:
+        portal.api.owners_page(1)
+    except ConnectorError as exc:
+        if "404" not in str(exc):
+            out.warn("api version", f"HubSpot did not answer: {exc}", "run crm-sync doctor again")
+            return
+        out.block(
+            "api version",
+            f"HubSpot does not serve CRM API version {version} ({exc})",
+            "set hubspot.api_version (HUBSPOT_API_VERSION) to v3 or to a date version HubSpot lists "
+            "in its API versioning guide, such as 2026-03",
+        )
+        return
+    if version == "v3":
+        out.ok("api version", "v3: HubSpot's legacy CRM paths, unsupported from September 2027")
+    else:
+        out.ok("api version", f"{version}: HubSpot's date-versioned CRM paths (/crm/objects/{version}/...)")
+
+
+def check_api_budget(portal: PortalContext, out: Checks) -> None:
+    """How much of the portal's daily API allowance is used, as HubSpot states it (not for OAuth tokens)."""
+    client = portal.connector.client
+    if not client.pacer.daily_seen:
+        try:
+            portal.api.owners_page(1)  # any answer but a search's states the budget
+        except ConnectorError as exc:
+            out.warn("daily API budget", f"HubSpot did not answer: {exc}", "run crm-sync doctor again")
+            return
+    pacer, share = client.pacer, portal.settings.max_daily_usage
+    if pacer.daily is None:
+        out.warn(
+            "daily API budget",
+            "unknown: HubSpot states no daily limit for this token (OAuth apps get no "
+            "X-HubSpot-RateLimit-Daily headers), so hubspot.max_daily_usage cannot keep crm-sync below "
+            "it; a DAILY 429 stops its calls until the limit resets",
+            "use a private app (or service key) token, or watch the portal's API usage in HubSpot",
+        )
+    elif pacer.daily.used >= share * pacer.daily.limit:
+        out.warn(
+            "daily API budget",
+            f"{pacer.daily.used:,} of {pacer.daily.limit:,} calls are used today: crm-sync makes no call "
+            f"past {share:.0%} (hubspot.max_daily_usage) until the limit resets",
+            "wait for the daily reset (midnight in the portal's time zone) or raise hubspot.max_daily_usage",
+        )
+    else:
+        out.ok(
+            "daily API budget",
+            f"{pacer.daily.used:,} of {pacer.daily.limit:,} calls used today (crm-sync stops at {share:.0%})",
+        )

@@ -42,7 +42,13 @@ class PortalContext:
         """``crm/v3/properties/{object_type}`` by name; raises ConnectorError (an unknown type, a scope)."""
         if object_type not in self._properties:
             try:
-                answer = self.connector.client.call(self._properties_api.get_all, object_type, archived=False)
+                if self.api.dated:
+                    reader = self.api.versioned("GET", "properties", object_type)
+                    answer = self.connector.client.call(reader, archived="false")
+                else:
+                    answer = self.connector.client.call(
+                        self._properties_api.get_all, object_type, archived=False
+                    )
                 self._properties[object_type] = {str(p["name"]): p for p in answer.get("results", [])}
             except ConnectorError as exc:
                 self._properties[object_type] = exc
