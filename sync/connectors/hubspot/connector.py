@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rules.model import Stream
-from sync.connectors.base import DeliveryResult, OwedAction, Page, StoredSnapshots
+from sync.connectors.base import ApiUsage, DeliveryResult, OwedAction, Page, StoredSnapshots
 
 from .api import HubSpotApi
 from .client import HubSpotClient
@@ -48,6 +48,9 @@ class HubSpotConnector:
         )
         streams = {f"{self.name}.{key}": Anchors.of(cfg) for key, cfg in settings.streams.items()}
         self.deliverer = Deliverer(api, streams, settings.transactional_email_id, now)
+
+    def usage(self) -> ApiUsage:
+        return ApiUsage(self.client.calls, self.client.pacer.budget_left)
 
     def poll(self, stream: Stream, cursor: Any, stored: StoredSnapshots | None = None) -> Iterator[Page]:
         self.client.pacer.reset_budget()

@@ -41,6 +41,7 @@ class Pacer:
         self._next_search = 0.0
         self._resume_at = 0.0
         self._exhausted: str | None = None
+        self.budget_left: int | None = None  # daily calls left before max_daily_usage, once a response said
 
     def reset_budget(self) -> None:
         self._exhausted = None
@@ -76,6 +77,8 @@ class Pacer:
             self._resume_at = self.clock() + self.burst_interval
         daily = _int(headers, "X-HubSpot-RateLimit-Daily")
         daily_left = _int(headers, "X-HubSpot-RateLimit-Daily-Remaining")
+        if daily and daily_left is not None:
+            self.budget_left = max(0, daily_left - int(daily * (1 - self.max_daily_usage)))
         if daily and daily_left is not None and daily - daily_left >= self.max_daily_usage * daily:
             self._exhausted = (
                 f"{daily - daily_left} of the {daily} daily HubSpot API calls are used "
