@@ -111,10 +111,10 @@ class MonitoringSettings(Strict):
 
     log_format: Literal["auto", "text", "json"] = "auto"  # auto: text on a terminal, JSON lines otherwise
     listen: str = "127.0.0.1"
-    port: int = Field(default=9464, ge=0, le=65535)  # 0: no HTTP endpoint
+    port: int | None = Field(default=9464, ge=0, le=65535)  # null: no HTTP endpoint; 0: any free port
     redact_personal: bool = True  # email addresses and free-text fields in log lines
     free_text_fields: list[str] = Field(
-        default_factory=lambda: ["comment", "feedback", "description", "body", "notes", "text"]
+        default_factory=lambda: ["comment", "content", "feedback", "description", "body", "notes", "text"]
     )
     stale_after: int = Field(default=3, ge=1, le=100)  # intervals without a successful cycle: unhealthy
 

@@ -119,7 +119,7 @@ def run_daemon(config: Path, backfill: bool = False, log_format: str | None = No
     interval = settings.schedule.interval.total
     health = Health(system_clock, interval, monitoring.stale_after)
     metrics = Metrics()
-    server = serve(metrics, health, monitoring.listen, monitoring.port) if monitoring.port else None
+    server = serve(metrics, health, monitoring.listen, monitoring.port) if monitoring.port is not None else None
     control = _Control()
     _signals(control)
     database = open_database(ruleset)
