@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
 from sync.ops.context import current_run
-from sync.ops.redact import Redactor
+from sync.ops.redact import MASK, SECRET_KEY, Redactor
 
 LogFormat = Literal["auto", "text", "json"]
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
@@ -42,7 +42,7 @@ class _Redacting(logging.Formatter):
         if isinstance(value, str):
             return self.redactor(value)
         if isinstance(value, dict):
-            return {k: self._clean(v) for k, v in value.items()}
+            return {k: MASK if SECRET_KEY.search(str(k)) else self._clean(v) for k, v in value.items()}
         if isinstance(value, list):
             return [self._clean(v) for v in value]
         return value
@@ -72,7 +72,7 @@ class JsonFormatter(_Redacting):
         }
         if record.exc_info:
             line["exception"] = self.redactor(self.formatException(record.exc_info))
-        return json.dumps(line, default=str)
+        return self.redactor(json.dumps(line, default=str))  # what a field's name says is personal, too
 
 
 def configure_logging(

@@ -69,5 +69,5 @@ class Redactor:
         if self.personal:
             text = EMAIL.sub("[email]", text)
             if self.free_text is not None:
-                text = self.free_text.sub(lambda m: m.group(1) + "'[text]'", text)
+                text = self.free_text.sub(lambda m: f"{m.group(1)}{m.group(2)[0]}[text]{m.group(2)[0]}", text)
         return text
