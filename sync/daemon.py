@@ -25,12 +25,13 @@ from typing import cast
 
 import sqlalchemy as sa
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import make_url
 
 from rules.model import RuleSet
-from rules.source import ConfigErrors
+from rules.source import ConfigError, ConfigErrors, Position
 from sync.connectors.registry import load_config
 from sync.engine import Engine, FirstRunRefused
 from sync.lock import ProcessLock
@@ -116,6 +117,7 @@ def run_daemon(config: Path, backfill: bool = False, log_format: str | None = No
         logging.DEBUG if verbose else logging.INFO,
         redactor_for(ruleset),
     )
+    cycle_trigger(ruleset)  # a bad cron expression stops the daemon before it takes the lock
     interval = settings.schedule.interval.total
     health = Health(system_clock, interval, monitoring.stale_after)
     metrics = Metrics()
@@ -139,6 +141,24 @@ def run_daemon(config: Path, backfill: bool = False, log_format: str | None = No
         if server is not None:
             server.shutdown()
     return control.exit_code
+
+
+def cycle_trigger(ruleset: RuleSet) -> BaseTrigger:
+    """When cycles run: ``schedule.cron`` in the config's time zone, else every ``schedule.interval``.
+    Raises :class:`ConfigErrors` (located) for a cron expression APScheduler cannot read."""
+    schedule = ruleset.settings.schedule
+    if not schedule.cron:
+        return IntervalTrigger(seconds=int(schedule.interval.total.total_seconds()))
+    try:
+        return CronTrigger.from_crontab(schedule.cron, timezone=ruleset.timezone)
+    except ValueError as exc:
+        lines = ruleset.path.read_text(encoding="utf-8").splitlines()
+        line, col = next(
+            ((n, len(text) - len(text.lstrip()) + 1) for n, text in enumerate(lines, 1) if text.lstrip().startswith("cron:")),
+            (1, 1),
+        )
+        error = ConfigError(Position(str(ruleset.path), line, col), ("schedule", "cron"), f"{exc}")
+        raise ConfigErrors([error]) from None
 
 
 def _wait_for_lock(
@@ -203,11 +223,7 @@ def _schedule(
             reloader.refresh(force=True)
 
     pace = max(1, int(schedule.interval.total.total_seconds() / 4))
-    trigger = (
-        CronTrigger.from_crontab(schedule.cron, timezone=worker.ruleset.timezone)
-        if schedule.cron
-        else IntervalTrigger(seconds=int(schedule.interval.total.total_seconds()))
-    )
+    trigger = cycle_trigger(worker.ruleset)
     scheduler.add_job(
         cycle,
         trigger,
