@@ -154,6 +154,7 @@ def _rule_changes(ruleset: RuleSet) -> list[str]:
 def _cmd_run(config: Path, args: argparse.Namespace) -> int:
     from sync.daemon import redactor_for
     from sync.ops.cycle import ObservedCycles
+    from sync.ops.progress import polling_progress
 
     ruleset = load_config(config)
     rules_now = None
@@ -172,7 +173,8 @@ def _cmd_run(config: Path, args: argparse.Namespace) -> int:
     ) as worker:
         set_redactor(redactor_for(ruleset))
         cycles = ObservedCycles(worker.engine)
-        report = cycles.run(deliver=not args.dry_run, mode="dry-run" if args.dry_run else "once")
+        with polling_progress(worker.engine):
+            report = cycles.run(deliver=not args.dry_run, mode="dry-run" if args.dry_run else "once")
     if args.dry_run:
         _print_planned(report.planned)
     summary = report.summary()

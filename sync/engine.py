@@ -123,6 +123,7 @@ class Engine:
         self.wall_clock = wall_clock
         self._teams: dict[str, Mapping[str, Sequence[Mapping[str, Any]]]] = {}
         self.stopping: Callable[[], bool] = lambda: False  # a daemon asked to stop: finish what is in flight
+        self.progress: Callable[[str, int], None] = lambda stream, records: None  # after each polled page
 
     def run_cycle(self, deliver: bool = True, mode: str = "once") -> CycleReport:
         now = self.rules_clock()
@@ -212,6 +213,7 @@ class Engine:
                     raise FirstRunRefused(stream)
                 guard = False
                 self._ingest(stream, page, now, report)
+                self.progress(stream.name, len(page.records))
             with self.store.transaction() as tx:
                 if not tx.cursors.known(stream.name):  # polled to its end with nothing: known from now on
                     tx.cursors.set(stream.name, cursor, self.wall_clock())

@@ -84,3 +84,18 @@ def test_an_observed_cycle_logs_one_line_and_feeds_metrics_and_health(
     assert health.check()[0] == 200 and health.last_success == clock()
     assert metrics.registry.get_sample_value("crm_sync_cycles_total", {"outcome": "ok"}) == 1
     assert metrics.registry.get_sample_value("crm_sync_ledger_actions", {"status": "delivered"}) == line.delivered  # type: ignore[attr-defined]
+
+
+def test_a_progress_display_counts_records_read_per_stream(h: Harness) -> None:
+    from sync.ops.progress import polling_progress
+
+    seen: list[tuple[str, int]] = []
+    for n in range(3):
+        h.crm.put("salesforce.sli", sli_record(n + 1))
+    with polling_progress(h.engine, enabled=True):
+        shown = h.engine.progress
+        h.engine.progress = lambda stream, records: (seen.append((stream, records)), shown(stream, records))[-1]
+        h.cycle()
+    assert sum(n for _, n in seen) == 3 and {s for s, _ in seen} == {"salesforce.sli"}
+    with polling_progress(h.engine, enabled=False):  # not a terminal: nothing shown, nothing hooked
+        h.engine.progress("salesforce.sli", 1)
