@@ -14,6 +14,7 @@ an invalid edit is logged, located, and the running rules are kept.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -40,6 +41,7 @@ from sync.ops.health import Health
 from sync.ops.logs import LogFormat, configure_logging
 from sync.ops.metrics import Metrics, serve
 from sync.ops.redact import Redactor, secret_values
+from sync.store.database import resolve_url
 from sync.wiring import Worker, open_database, open_worker, system_clock
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -215,8 +217,13 @@ def _schedule(
                 log.exception("cycle failed")
 
     def watch() -> None:
-        if not busy.locked() and not lock.alive():
-            _lost(lock, health, control, scheduler)
+        if not busy.acquire(blocking=False):
+            return  # a cycle is running: it checks the lock itself
+        try:
+            if not control.stop.is_set() and not lock.alive():
+                _lost(lock, health, control, scheduler)
+        finally:
+            busy.release()
 
     def reload() -> None:
         with busy:
@@ -251,7 +258,8 @@ def _schedule(
         "attempted and are not sent twice)",
         schedule.stop_timeout,
     )
-    control.exit_code = EXIT_FAILED
+    logging.shutdown()
+    os._exit(EXIT_FAILED)  # the cycle's thread would hold the exit: the lock goes with the process
 
 
 def _lost(lock: ProcessLock, health: Health, control: _Control, scheduler: BlockingScheduler) -> None:
@@ -286,7 +294,8 @@ def redactor_for(ruleset: RuleSet) -> Redactor:
     """A redactor that knows every secret in the config."""
     monitoring = ruleset.settings.monitoring
     dumped = {name: c.model_dump() for name, c in ruleset.settings.connections.items()}
-    dumped["store"] = {"password": make_url(ruleset.settings.store.url).password or ""}
+    url = make_url(resolve_url(ruleset.settings.store.url, ruleset.path.parent))
+    dumped["store"] = {"password": url.password or ""}
     return Redactor(secret_values(dumped), monitoring.redact_personal, monitoring.free_text_fields)
 
 

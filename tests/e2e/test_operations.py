@@ -35,7 +35,9 @@ def daemon_config(tmp_path: Path, interval: str = "2s") -> Path:
     text = (ROOT / "config.yaml").read_text()
     text = text.replace("  interval: 5m", f"  interval: {interval}", 1)
     assert f"interval: {interval}" in text
-    text += "\nmonitoring:\n  port: 0\n  log_format: json\n"
+    for shipped, wanted in (("  port: 9464", "  port: 0"), ("  log_format: auto", "  log_format: json")):
+        assert shipped in text
+        text = text.replace(shipped, wanted, 1)
     (folder / "config.yaml").write_text(text)
     return folder / "config.yaml"
 
@@ -281,3 +283,30 @@ def test_the_standby_takes_over_on_postgresql_after_the_active_daemon_is_killed(
     assert owed and all(status == "delivered" and attempts == 1 for _, status, attempts in owed), owed
     assert "create_ticket" in {kind for kind, _, _ in owed}
     assert second.stop(signal.SIGTERM) == 0
+
+
+def test_sigterm_during_a_stuck_call_exits_after_the_stop_timeout(
+    served: tuple[dict[str, str], DemoSummary],  # noqa: F811
+    daemons: list[Daemon],
+    tmp_path: Path,
+) -> None:
+    """Salesforce asks for a minute's wait on every query: the cycle cannot finish its action in flight
+    within ``stop_timeout`` (1s), so the daemon says so and exits 1 instead of hanging."""
+    env, _summary = served
+    config = daemon_config(tmp_path)
+    config.write_text(config.read_text().replace("  stop_timeout: 30s", "  stop_timeout: 1s", 1))
+    session = requests.Session()
+    session.trust_env = False
+    fault = {"crm": "salesforce", "method": "GET", "path_regex": "/query", "status": 503, "times": 100,
+             "headers": {"Retry-After": "60"}}
+    base = env["SALESFORCE_LOGIN_URL"]
+    assert session.post(base + "/_sandbox/faults", json=fault, verify=env["CRM_SYNC_CA_BUNDLE"], timeout=30).ok
+    daemon = Daemon(config, env, tmp_path / "stuck.log")
+    daemons.append(daemon)
+    deadline = time.monotonic() + WAIT_S
+    while not any(r["status"] == 503 for r in sandbox_get(env, "/_sandbox/requests")["requests"]):
+        assert time.monotonic() < deadline and daemon.process.poll() is None, daemon.log.read_text()
+        time.sleep(0.2)
+    daemon.process.send_signal(signal.SIGTERM)
+    assert daemon.process.wait(timeout=45) == 1  # well before the minute the CRM asked for
+    assert any("did not end within 1s" in str(x.get("message")) for x in daemon.lines()), daemon.lines()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -100,3 +101,15 @@ def test_personal_data_is_kept_when_redaction_is_turned_off() -> None:
     redactor = Redactor([SECRET], personal=False, free_text=FREE_TEXT)
     line = redactor(f"{SECRET} to jane@client.example {{'comment': 'slow'}}")
     assert SECRET not in line and "jane@client.example" in line and "slow" in line
+
+
+def test_the_daemons_redactor_knows_the_configs_secrets_and_the_database_password(
+    write_config: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sync.connectors.registry import load_config
+    from sync.daemon import redactor_for
+
+    monkeypatch.setenv("CRM_SYNC_DATABASE_URL", "postgresql://crm_sync:s3cret-db-pass@db/crm_sync")
+    redactor = redactor_for(load_config(write_config("rules: []\n")))
+    line = redactor("connect failed: s3cret-db-pass; login with test-secret refused; mail ann@x.example")
+    assert "s3cret-db-pass" not in line and "test-secret" not in line and "ann@x.example" not in line
