@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,7 +21,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from sandbox.demo_data import DemoSummary
+from sandbox.demo_data import DemoSummary, nps_comment
 from tests.e2e.test_served_sandbox import sandbox_get, served  # noqa: F401  (the served fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,11 +46,11 @@ def daemon_config(tmp_path: Path, interval: str = "2s") -> Path:
 class Daemon:
     """One ``crm-sync daemon`` process with its log in a file."""
 
-    def __init__(self, config: Path, env: dict[str, str], log: Path) -> None:
+    def __init__(self, config: Path, env: dict[str, str], log: Path, *flags: str) -> None:
         self.log = log
         self.handle = log.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "sync", "daemon", "--backfill", "-c", str(config)],
+            [sys.executable, "-m", "sync", "daemon", "--backfill", *flags, "-c", str(config)],
             env=env,
             stdout=self.handle,
             stderr=subprocess.STDOUT,
@@ -117,7 +118,7 @@ def test_a_daemon_logs_serves_metrics_and_health_reloads_and_hands_over_to_its_s
 ) -> None:
     env, _summary = served
     config = daemon_config(tmp_path)
-    active = Daemon(config, env, tmp_path / "active.log")
+    active = Daemon(config, env, tmp_path / "active.log", "-v")  # debug lines too: none may leak
     daemons.append(active)
     lines = active.wait_for(lambda ls: len(Daemon.cycles(active, ls)) >= 2, "two cycles")
     first, second = active.cycles(lines)[:2]
@@ -179,9 +180,9 @@ def test_a_daemon_logs_serves_metrics_and_health_reloads_and_hands_over_to_its_s
     contacts = sandbox_get(env, "/_sandbox/emails")["emails"]
     addresses = {to for e in contacts if e["source"] == "hubspot" for to in e["to"]}
     assert addresses
-    for secret in (env["HUBSPOT_ACCESS_TOKEN"], env["SALESFORCE_CLIENT_SECRET"], *addresses):
+    comments = [nps_comment(score) for score in range(7)]  # the detractors' comments
+    for secret in (env["HUBSPOT_ACCESS_TOKEN"], env["SALESFORCE_CLIENT_SECRET"], *addresses, *comments):
         assert secret not in logs
-    assert "everything took forever" not in logs.lower()
 
 
 def _create_detractor(env: dict[str, str], contact_id: str, comment: str) -> str:
@@ -282,7 +283,17 @@ def test_the_standby_takes_over_on_postgresql_after_the_active_daemon_is_killed(
     owed = _ledger(postgres_url, submission)
     assert owed and all(status == "delivered" and attempts == 1 for _, status, attempts in owed), owed
     assert "create_ticket" in {kind for kind, _, _ in owed}
-    assert second.stop(signal.SIGTERM) == 0
+
+    # The database drops the active daemon's lock session: it stops acting and exits 1 (to be restarted).
+    admin = sa.create_engine(postgres_url)
+    with admin.begin() as connection:
+        connection.execute(
+            sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :name"),
+            {"name": f"crm-sync active {socket.gethostname()}:{second.process.pid}"[:63]},
+        )
+    admin.dispose()
+    assert second.process.wait(timeout=WAIT_S) == 1
+    assert any("was lost" in str(x.get("message")) for x in second.lines())
 
 
 def test_sigterm_during_a_stuck_call_exits_after_the_stop_timeout(
