@@ -83,7 +83,13 @@ class StoreSettings(Strict):
 
 
 class ScheduleSettings(Strict):
+    """When the daemon runs a cycle: every ``interval``, or at the times of a five-field ``cron``
+    expression (then ``interval`` is only the health and standby pace)."""
+
     interval: DurationField = Duration(seconds=300)
+    cron: str | None = None
+    misfire_grace: DurationField = Duration(seconds=60)
+    stop_timeout: DurationField = Duration(seconds=30)
 
     @field_validator("interval")
     @classmethod
@@ -91,6 +97,26 @@ class ScheduleSettings(Strict):
         if value.total.total_seconds() < 1:
             raise ValueError("the interval must be at least 1s")
         return value
+
+    @field_validator("cron")
+    @classmethod
+    def _five_fields(cls, value: str | None) -> str | None:
+        if value is not None and len(value.split()) != 5:
+            raise ValueError("cron takes five fields: minute hour day month weekday (e.g. '*/5 * * * *')")
+        return value
+
+
+class MonitoringSettings(Strict):
+    """Logs, ``/metrics`` and ``/healthz`` of the daemon."""
+
+    log_format: Literal["auto", "text", "json"] = "auto"  # auto: text on a terminal, JSON lines otherwise
+    listen: str = "127.0.0.1"
+    port: int | None = Field(default=9464, ge=0, le=65535)  # null: no HTTP endpoint; 0: any free port
+    redact_personal: bool = True  # email addresses and free-text fields in log lines
+    free_text_fields: list[str] = Field(
+        default_factory=lambda: ["comment", "content", "feedback", "description", "body", "notes", "text"]
+    )
+    stale_after: int = Field(default=3, ge=1, le=100)  # intervals without a successful cycle: unhealthy
 
 
 class DeliverySettings(Strict):
@@ -193,6 +219,7 @@ class Settings(Strict):
 
     store: StoreSettings = StoreSettings()
     schedule: ScheduleSettings = ScheduleSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
     delivery: DeliverySettings = DeliverySettings()
     timezone: str = "UTC"
     templates: str = "templates"

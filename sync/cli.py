@@ -1,7 +1,8 @@
 """The ``crm-sync`` command line.
 
 Exit codes: 0 the cycle completed (some actions may be retrying: ``status`` shows them), 1 the cycle
-failed, 2 invalid config or usage, 75 another instance holds the lock.
+failed (``migrate --check``: migrations are pending), 2 invalid config or usage, 75 another instance
+holds the lock, 78 the database was migrated by a newer crm-sync.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from sync.connectors.registry import ConnectorUnavailable, load_config
 from sync.engine import FirstRunRefused
 from sync.inspect.common import InspectError
 from sync.lock import LockHeld
-from sync.status import collect_status, format_status
-from sync.wiring import open_store, open_worker, system_clock
+from sync.ops.logs import configure_logging, set_redactor
+from sync.status import add_processes, collect_status
+from sync.store.database import DatabaseNewer
+from sync.wiring import open_database, open_store, open_worker, system_clock
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_NEWER = 0, 1, 2, 75, 78
 
 log = logging.getLogger("crm-sync")
 
@@ -40,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
         help="the configuration file (default ./config.yaml)",
     )
     common.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="more log output")
+    common.add_argument(
+        "--log-format",
+        choices=["auto", "text", "json"],
+        default=argparse.SUPPRESS,
+        help="log lines as text or JSON (default: monitoring.log_format; auto: text on a terminal)",
+    )
     parser = argparse.ArgumentParser(
         prog="crm-sync",
         parents=[common],
@@ -66,6 +75,10 @@ def _parser() -> argparse.ArgumentParser:
         "status", parents=[common], help="cursors, runs, timers, failing actions, rejections"
     )
     status.add_argument("--json", action="store_true", help="machine-readable output")
+    migrate = sub.add_parser("migrate", parents=[common], help="bring the database schema up to date")
+    migrate.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 when migrations are pending"
+    )
     retry = sub.add_parser("retry", parents=[common], help="re-queue retrying actions now")
     retry.add_argument("--dead", action="store_true", help="also re-queue dead actions")
     report = sub.add_parser("report", parents=[common], help="reports from the stored records")
@@ -139,6 +152,10 @@ def _rule_changes(ruleset: RuleSet) -> list[str]:
 
 
 def _cmd_run(config: Path, args: argparse.Namespace) -> int:
+    from sync.daemon import redactor_for
+    from sync.ops.cycle import ObservedCycles
+    from sync.ops.progress import polling_progress
+
     ruleset = load_config(config)
     rules_now = None
     if args.now:
@@ -154,7 +171,10 @@ def _cmd_run(config: Path, args: argparse.Namespace) -> int:
         ruleset=ruleset,
         backfill=args.backfill,
     ) as worker:
-        report = worker.engine.run_cycle(deliver=not args.dry_run, mode="dry-run" if args.dry_run else "once")
+        set_redactor(redactor_for(ruleset))
+        cycles = ObservedCycles(worker.engine)
+        with polling_progress(worker.engine):
+            report = cycles.run(deliver=not args.dry_run, mode="dry-run" if args.dry_run else "once")
     if args.dry_run:
         _print_planned(report.planned)
     summary = report.summary()
@@ -168,14 +188,41 @@ def _cmd_run(config: Path, args: argparse.Namespace) -> int:
 
 
 def _cmd_status(config: Path, as_json: bool) -> int:
+    from sync.lock import lock_holders
+    from sync.ops.status_view import print_status
+
     ruleset = load_config(config)
     store = open_store(ruleset)
     try:
         with store.transaction() as tx:
             status = collect_status(tx)
+        status = add_processes(status, lock_holders(store.database), str(config))
     finally:
         store.close()
-    print(json.dumps(status, indent=2, default=str) if as_json else format_status(status))
+    if as_json:
+        print(json.dumps(status, indent=2, default=str))
+    else:
+        print_status(status, system_clock())
+    return EXIT_OK
+
+
+def _cmd_migrate(config: Path, check: bool) -> int:
+    """Apply the pending migrations (or, ``--check``, say whether any are pending)."""
+    from sync.store.database import DatabaseNewer, migrate, schema_state
+
+    ruleset = load_config(config)
+    database = open_database(ruleset)
+    try:
+        state = schema_state(database)
+        print(state.describe())
+        if state.newer:
+            raise DatabaseNewer(state.describe())
+        if check or not state.pending:
+            return EXIT_FAILED if state.pending else EXIT_OK
+        migrate(database)
+        print(f"migrated to {', '.join(schema_state(database).current)}")
+    finally:
+        database.dispose()
     return EXIT_OK
 
 
@@ -248,10 +295,8 @@ def _cmd_doctor(config: Path, as_json: bool) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     verbosity = getattr(args, "verbose", 0) or 0
-    logging.basicConfig(
-        level=logging.WARNING - 10 * min(verbosity, 2),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    log_format = getattr(args, "log_format", None)
+    configure_logging(log_format or "text", logging.WARNING - 10 * min(verbosity, 2))
     config: Path = getattr(args, "config", Path("config.yaml"))
     try:
         if args.command == "sandbox":
@@ -271,9 +316,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "daemon":
             from sync.daemon import run_daemon
 
-            return run_daemon(config, backfill=args.backfill)
+            return run_daemon(config, backfill=args.backfill, log_format=log_format, verbose=verbosity)
         if args.command == "status":
             return _cmd_status(config, args.json)
+        if args.command == "migrate":
+            return _cmd_migrate(config, args.check)
         if args.command == "retry":
             return _cmd_retry(config, args.dead)
         if args.command == "report":
@@ -296,6 +343,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FirstRunRefused as exc:
         print(f"crm-sync: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except DatabaseNewer as exc:
+        print(f"crm-sync: refusing to run: {exc}", file=sys.stderr)
+        return EXIT_NEWER
     except LockHeld as exc:
         print(f"crm-sync: {exc}; exiting", file=sys.stderr)
         return EXIT_LOCKED

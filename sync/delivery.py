@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class DeliveryReport:
     counts: Counter[str] = field(default_factory=Counter)
+    by_rule: Counter[tuple[str, str]] = field(default_factory=Counter)  # (rule, outcome): for metrics
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
@@ -157,13 +158,15 @@ def deliver_owed(
     connectors: Mapping[str, Connector],
     clock: Callable[[], datetime],
     settings: DeliverySettings,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> DeliveryReport:
-    """Deliver everything owed now, CRM by CRM, batch by batch."""
+    """Deliver everything owed now, CRM by CRM, batch by batch (until ``stopping``: the batch in flight
+    is finished and recorded, the rest waits for the next cycle)."""
     report = DeliveryReport()
     for target, connector in connectors.items():
-        if isinstance(connector, SendTracker):
+        if isinstance(connector, SendTracker) and not stopping():
             confirm_sent(store, target, connector, clock, report)
-        while True:
+        while not stopping():
             now = clock()
             with store.transaction() as tx:
                 owed_rows = tx.ledger.owed(target, now, settings.batch_size)
@@ -196,6 +199,7 @@ def deliver_owed(
                     status = record_result(ledger_row, result, clock(), settings)
                     tx.ledger.save(ledger_row)
                     report.counts[status] += 1
+                    report.by_rule[(ledger_row.rule_id, status)] += 1
                     if status in ("dead", "retrying") and len(report.errors) < 100:
                         report.errors.append(f"{key}: {result.error}")
             if exhausted:

@@ -27,6 +27,7 @@ from sync.connectors.base import (
     TeamDirectory,
 )
 from sync.delivery import DeliveryReport, deliver_owed
+from sync.ops.context import current_run
 from sync.policy.rotation import next_in_turn
 from sync.store.outcomes import history
 from sync.store.tables import TrackedRecord
@@ -43,6 +44,7 @@ class CycleReport:
     """What one cycle did, for the CLI, the runs table and tests."""
 
     rules_now: datetime
+    run_id: int | None = None
     polled: Counter[str] = field(default_factory=Counter)
     deleted: Counter[str] = field(default_factory=Counter)
     waiting: Counter[str] = field(default_factory=Counter)  # due timers kept for a cycle that can read
@@ -120,6 +122,8 @@ class Engine:
         self.rules_clock = rules_clock
         self.wall_clock = wall_clock
         self._teams: dict[str, Mapping[str, Sequence[Mapping[str, Any]]]] = {}
+        self.stopping: Callable[[], bool] = lambda: False  # a daemon asked to stop: finish what is in flight
+        self.progress: Callable[[str, int], None] = lambda stream, records: None  # after each polled page
 
     def run_cycle(self, deliver: bool = True, mode: str = "once") -> CycleReport:
         now = self.rules_clock()
@@ -127,6 +131,15 @@ class Engine:
         self._teams = {}  # team membership is read afresh each cycle
         with self.store.transaction() as tx:
             run_id = tx.runs.start(self.wall_clock(), mode, now)
+        report.run_id = run_id
+        token = current_run.set(str(run_id))  # on every log line of this cycle
+        try:
+            self._run(run_id, now, report, deliver)
+        finally:
+            current_run.reset(token)
+        return report
+
+    def _run(self, run_id: int, now: datetime, report: CycleReport, deliver: bool) -> None:
         with self.store.transaction() as tx:  # rules edited while timers are armed: re-plan, keep, cancel
             report.rule_changes = [
                 c.describe() for c in tx.rule_changes.apply(self.ruleset, self.wall_clock())
@@ -135,11 +148,14 @@ class Engine:
             log.warning("%s", change)
         status, error = "failed", None
         try:
-            unread = {s.name for s in self.ruleset.active_streams if not self._poll(s, now, report)}
-            self._process_due(now, report, unread)
+            unread = {
+                s.name for s in self.ruleset.active_streams if self.stopping() or not self._poll(s, now, report)
+            }
+            if not self.stopping():
+                self._process_due(now, report, unread)
             if deliver:
                 report.delivery = deliver_owed(
-                    self.store, self.connectors, self.wall_clock, self.ruleset.settings.delivery
+                    self.store, self.connectors, self.wall_clock, self.ruleset.settings.delivery, self.stopping
                 )
             status = "ok" if report.ok else "failed"
         except Exception as exc:
@@ -151,7 +167,6 @@ class Engine:
                 tx.runs.finish(
                     run_id, self.wall_clock(), status, report.summary(), error or "; ".join(report.errors)
                 )
-        return report
 
     # -- people: teams and round-robin turns ----------------------------------------------------
 
@@ -198,6 +213,7 @@ class Engine:
                     raise FirstRunRefused(stream)
                 guard = False
                 self._ingest(stream, page, now, report)
+                self.progress(stream.name, len(page.records))
             with self.store.transaction() as tx:
                 if not tx.cursors.known(stream.name):  # polled to its end with nothing: known from now on
                     tx.cursors.set(stream.name, cursor, self.wall_clock())

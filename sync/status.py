@@ -1,8 +1,9 @@
-"""``crm-sync status``: what the worker knows, as data (``--json``) or as text for a person."""
+"""``crm-sync status``: what the worker knows, as data (``--json``); :mod:`sync.ops.status_view` shows
+it to a person."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sync.store.transaction import Transaction
@@ -95,43 +96,33 @@ def collect_status(tx: Transaction) -> dict[str, Any]:
     }
 
 
-def format_status(status: dict[str, Any]) -> str:
-    """A readable report of :func:`collect_status`."""
-    lines: list[str] = []
-    add = lines.append
-    add("Cursors:")
-    for c in status["cursors"] or [{"stream": "(none yet)", "cursor": "", "updated_at": ""}]:
-        add(f"  {c['stream']}: {c['cursor']}  (updated {c['updated_at']})")
-    add("Last runs:")
-    for r in status["runs"][:5] or [
-        {"id": "-", "mode": "", "status": "never ran", "started_at": "", "error": None}
-    ]:
-        line = f"  #{r['id']} {r['mode']} {r['status']} at {r['started_at']}"
-        if r.get("summary"):
-            s = r["summary"]
-            line += f"  polled={s.get('polled')} planned={s.get('planned')} delivery={s.get('delivery')}"
-        if r.get("error"):
-            line += f"  error: {r['error']}"
-        add(line)
-    timers = status["pending_timers"]
-    add(f"Pending timers: {timers['count']}")
-    for t in timers["next"][:20]:
-        add(f"  {t['due_at']}  {t['rule']}  {t['record']}")
-    actions = status["actions"]
-    add("Actions: " + (", ".join(f"{k} {v}" for k, v in sorted(actions["counts"].items())) or "none"))
-    for label in ("retrying", "dead"):
-        if actions[label]:
-            add(f"  {label}:")
-            for a in actions[label][:20]:
-                add(f"    {a['key']} (attempt {a['attempts']}, next {a['next_attempt_at']}): {a['error']}")
-    if actions["unconfirmed"]:
-        add("  unconfirmed (sent; the CRM never gave a final status):")
-        for a in actions["unconfirmed"][:20]:
-            add(f"    {a['key']} ({a['crm_id']}): {a['error']}")
-    add(f"Rejected records: {len(status['rejected_records'])}")
-    for r in status["rejected_records"][:20]:
-        add(f"  {r['record']}: {r['reason']}")
-    add(f"Notices: {len(status['notices'])}")
-    for n in status["notices"][:20]:
-        add(f"  [{n['kind']}] {n['record']} {n['rule']}: {n['message']} (x{n['count']})")
-    return "\n".join(lines)
+def add_processes(status: dict[str, Any], holders: list[dict[str, Any]], config: str) -> dict[str, Any]:
+    """Add who is running (``daemons``, ``worker_running``), the interrupted runs and the command that
+    retries the dead actions. A run still marked running while no worker holds the lock was killed."""
+    running = any(h.get("holds_lock") for h in holders)
+    status["daemons"] = [
+        {
+            "role": h["role"] if h.get("holds_lock") or h["role"] != "active" else "standby",
+            "name": h["name"],
+            "since": _iso(h["since"]) if isinstance(h.get("since"), datetime) else h.get("since"),
+        }
+        for h in holders
+    ]
+    status["worker_running"] = running
+    if not running:
+        for run in status["runs"]:
+            if run["status"] == "running":
+                run["status"] = "interrupted"
+                run["error"] = (
+                    "the worker stopped before this cycle finished (killed, or the machine stopped)"
+                )
+    status["interrupted_runs"] = [r["id"] for r in status["runs"] if r["status"] == "interrupted"]
+    status["retry_dead_command"] = f"crm-sync retry --dead -c {config}" if status["actions"]["dead"] else None
+    return status
+
+
+def format_status(status: dict[str, Any], now: datetime | None = None) -> str:
+    """The status as plain-text tables (see :mod:`sync.ops.status_view`)."""
+    from sync.ops.status_view import status_text
+
+    return status_text(status, now or datetime.now(UTC))

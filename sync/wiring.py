@@ -62,12 +62,15 @@ def open_worker(
     clock: Callable[[], datetime] = system_clock,
     ruleset: RuleSet | None = None,
     backfill: bool = False,
+    database: Database | None = None,
+    locked: bool = False,
 ) -> Iterator[Worker]:
-    """A worker holding the cross-process lock (except in dry-run mode, which writes nothing). A
-    stream's first poll refuses existing records unless ``backfill`` (or the stream's ``since``)."""
+    """A worker holding the cross-process lock (except in dry-run mode, which writes nothing; and when
+    the caller holds it already, ``locked``, as a daemon does). A stream's first poll refuses existing
+    records unless ``backfill`` (or the stream's ``since``)."""
     ruleset = ruleset or load_config(config_path)
-    database = open_database(ruleset, dry_run)
-    guard: AbstractContextManager[None] = nullcontext() if dry_run else worker_lock(database)
+    database = database or open_database(ruleset, dry_run)
+    guard: AbstractContextManager[None] = nullcontext() if dry_run or locked else worker_lock(database)
     with guard:
         store = Store(database, dry_run=dry_run)
         built: dict[str, Connector] = {}

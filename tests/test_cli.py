@@ -101,8 +101,9 @@ def test_status_and_retry(write_config: Callable[..., Path], capsys: pytest.Capt
     assert main(["status", "--json", "-c", str(config)]) == 0
     status = json.loads(capsys.readouterr().out)
     assert status["runs"][0]["status"] == "ok" and status["pending_timers"]["count"] == 0
+    assert status["daemons"] == [] and status["worker_running"] is False
     assert main(["status", "-c", str(config)]) == 0
-    assert "Pending timers: 0" in capsys.readouterr().out
+    assert "Next timers (0 pending)" in capsys.readouterr().out
     assert main(["retry", "--dead", "-c", str(config)]) == 0
     assert "re-queued 0" in capsys.readouterr().out
 
@@ -216,7 +217,9 @@ def test_a_cycle_whose_worker_was_killed_shows_as_interrupted(
     store.close()
     capsys.readouterr()
     assert main(["status", "--json", "-c", str(config)]) == 0
-    assert [r["status"] for r in json.loads(capsys.readouterr().out)["runs"]][:2] == ["running", "ok"]
+    status = json.loads(capsys.readouterr().out)  # no worker holds the lock: that cycle's worker is gone
+    assert [r["status"] for r in status["runs"]][:2] == ["interrupted", "ok"]
+    assert status["interrupted_runs"] == [status["runs"][0]["id"]]
     assert main(["run", "--once", "-c", str(config)]) == 0  # the next worker takes the lock: it knows
     capsys.readouterr()
     assert main(["status", "--json", "-c", str(config)]) == 0

@@ -214,6 +214,22 @@ class TeamDirectory(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ApiUsage:
+    """An adapter's API calls so far and the calls its CRM still allows today (``None``: not known yet);
+    the budget left counts down to the configured share (``max_api_usage``, ``max_daily_usage``)."""
+
+    calls: int
+    budget_left: int | None = None
+
+
+@runtime_checkable
+class UsageReporter(Protocol):
+    """An adapter that counts its API calls (for the cycle's log line and ``/metrics``)."""
+
+    def usage(self) -> ApiUsage: ...
+
+
 Clock = Callable[[], datetime]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -59,12 +60,66 @@ def alembic_config(url: str) -> AlembicConfig:
     return config
 
 
+class DatabaseNewer(Exception):
+    """The database was migrated by a newer crm-sync: this one must not write to it."""
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """Where a database's schema stands against this code's migrations."""
+
+    current: tuple[str, ...]  # the database's revisions (empty: never migrated)
+    head: tuple[str, ...]  # this code's latest
+    unknown: tuple[str, ...]  # revisions in the database this code does not have (a newer crm-sync)
+    pending: tuple[str, ...]  # this code's revisions not yet applied, oldest first
+
+    @property
+    def newer(self) -> bool:
+        return bool(self.unknown)
+
+    def describe(self) -> str:
+        at = ", ".join(self.current) or "empty (never migrated)"
+        if self.unknown:
+            return (
+                f"the database is at revision {at}, which this crm-sync does not know (its latest is "
+                f"{', '.join(self.head)}): a newer crm-sync migrated it; upgrade crm-sync"
+            )
+        if self.pending:
+            return f"the database is at {at}; {len(self.pending)} migration(s) pending: {', '.join(self.pending)}"
+        return f"the database is up to date (revision {at})"
+
+
+def schema_state(bind: Engine | Connection) -> SchemaState:
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    script = ScriptDirectory.from_config(alembic_config(engine.url.render_as_string(hide_password=False)))
+    if isinstance(bind, Connection):
+        current = tuple(MigrationContext.configure(bind).get_current_heads())
+    else:
+        with bind.connect() as connection:
+            current = tuple(MigrationContext.configure(connection).get_current_heads())
+    known = {rev.revision for rev in script.walk_revisions()}
+    unknown = tuple(r for r in current if r not in known)
+    pending: list[str] = []
+    if not unknown:
+        applied: set[str] = set()
+        for rev in current:
+            applied.update(r.revision for r in script.iterate_revisions(rev, "base"))
+        pending = [r.revision for r in reversed(list(script.walk_revisions())) if r.revision not in applied]
+    return SchemaState(current, tuple(script.get_heads()), unknown, tuple(pending))
+
+
 def migrate(bind: Engine | Connection) -> None:
-    """Bring the schema to the latest revision (a no-op when it is already there).
+    """Bring the schema to the latest revision (a no-op when it is already there); refuses, with
+    :class:`DatabaseNewer`, a database a newer crm-sync has migrated.
 
     Given a connection, the migration runs inside that connection's transaction (used by dry runs).
     """
     engine = bind if isinstance(bind, Engine) else bind.engine
+    state = schema_state(bind)
+    if state.newer:
+        raise DatabaseNewer(state.describe())
+    if not state.pending:
+        return
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     if isinstance(bind, Connection):
         config.attributes["connection"] = bind

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import col, func, select
 
 from sync.store.repository import Repository
@@ -49,3 +51,29 @@ class StatusQueries(Repository):
     def notices(self, limit: int) -> list[NoticeRow]:
         query = select(NoticeRow).order_by(col(NoticeRow.last_at).desc()).limit(limit)
         return list(self._session.exec(query).all())
+
+    def oldest_owed(self, now: datetime) -> datetime | None:
+        """When the longest-waiting action that is due now (pending or retrying) became due."""
+        query = select(func.min(LedgerAction.next_attempt_at)).where(
+            col(LedgerAction.status).in_(("pending", "retrying")),
+            col(LedgerAction.next_attempt_at) <= now,
+        )
+        return self._session.exec(query).one()
+
+    def timers_due(self, now: datetime) -> int:
+        """Armed timers whose due time has passed (decided by the next cycle)."""
+        query = (
+            select(func.count())
+            .select_from(RuleOutcome)
+            .where(RuleOutcome.state == "armed", col(RuleOutcome.due_at) <= now)
+        )
+        return int(self._session.exec(query).one())
+
+    def dead_by_rule(self) -> dict[str, int]:
+        """Dead actions per rule."""
+        query = (
+            select(LedgerAction.rule_id, func.count())
+            .where(LedgerAction.status == "dead")
+            .group_by(col(LedgerAction.rule_id))
+        )
+        return dict(self._session.exec(query).all())

@@ -256,7 +256,7 @@ def test_status_reports_timers_failures_and_runs(h: Harness) -> None:
     assert status["runs"][0]["status"] == "ok"
     assert status["cursors"][0]["stream"] == STREAM
     text = format_status(status)
-    assert "Pending timers: 1" in text and "INVALID_EMAIL_ADDRESS" in text
+    assert "Next timers (1 pending)" in text and "INVALID_EMAIL_ADDRESS" in text
 
 
 def test_a_rules_clock_ahead_of_the_wall_clock_still_delivers_in_the_same_cycle(

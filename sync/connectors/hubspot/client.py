@@ -124,6 +124,7 @@ class HubSpotClient:
         self.sleep = sleep
         self.pacer = Pacer(settings.search_requests_per_second, settings.max_daily_usage, sleep, clock)
         self.server_time: datetime | None = None  # the ``Date`` of the latest answer: HubSpot's clock
+        self.calls = 0
 
     def close(self) -> None:
         for api in (
@@ -163,6 +164,7 @@ class HubSpotClient:
     ) -> dict[str, Any]:
         self.pacer.before(search)
         self.server_time = None
+        self.calls += 1
         try:
             response = method(*args, _preload_content=False, _request_timeout=self.timeout, **kwargs)
             body = _json(response.data)

@@ -8,7 +8,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rules.model import Stream
-from sync.connectors.base import Confirmation, DeliveryResult, OwedAction, Page, SentAction, StoredSnapshots
+from sync.connectors.base import (
+    ApiUsage,
+    Confirmation,
+    DeliveryResult,
+    OwedAction,
+    Page,
+    SentAction,
+    StoredSnapshots,
+)
 
 from .api import HubSpotApi
 from .client import HubSpotClient
@@ -56,6 +64,9 @@ class HubSpotConnector:
         self.anchors = {f"{self.name}.{key}": Anchors.of(cfg) for key, cfg in settings.streams.items()}
         self.seen = SeenRecords(monotonic)
         self.deliverer = Deliverer(api, self.anchors, settings.transactional_email_id, now, self.seen)
+
+    def usage(self) -> ApiUsage:
+        return ApiUsage(self.client.calls, self.client.pacer.budget_left)
 
     def poll(self, stream: Stream, cursor: Any, stored: StoredSnapshots | None = None) -> Iterator[Page]:
         self.client.pacer.reset_budget()

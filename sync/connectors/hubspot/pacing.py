@@ -67,6 +67,13 @@ class Pacer:
         self.daily_seen = False  # a non-search answer was read: ``daily`` None then means "not stated"
         self._told_unknown = False
 
+    @property
+    def budget_left(self) -> int | None:
+        """Daily calls left before ``max_daily_usage`` (None while unknown: OAuth, or no answer yet)."""
+        if self.daily is None:
+            return None
+        return max(0, self.daily.remaining - int(self.daily.limit * (1 - self.max_daily_usage)))
+
     def reset_budget(self) -> None:
         self._exhausted = None
 

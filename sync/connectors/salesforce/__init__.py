@@ -7,7 +7,15 @@ from typing import Any
 
 from rules.model import RuleSet, Stream
 from rules.settings import ConnectionSettings
-from sync.connectors.base import Clock, ConnectorSpec, DeliveryResult, OwedAction, Page, StoredSnapshots
+from sync.connectors.base import (
+    ApiUsage,
+    Clock,
+    ConnectorSpec,
+    DeliveryResult,
+    OwedAction,
+    Page,
+    StoredSnapshots,
+)
 from sync.connectors.salesforce import doctor
 from sync.connectors.salesforce.client import SalesforceClient
 from sync.connectors.salesforce.polling import poll_stream, reread_records
@@ -30,6 +38,13 @@ class SalesforceConnector:
 
     def deliver(self, actions: Sequence[OwedAction]) -> list[DeliveryResult]:
         return self.writer.deliver(actions)
+
+    def usage(self) -> ApiUsage:
+        client = self.client
+        left = None
+        if client.api_used is not None and client.api_max:
+            left = max(0, int(client.api_max * client.settings.max_api_usage) - client.api_used)
+        return ApiUsage(client.calls, left)
 
     def close(self) -> None:
         self.client.close()
