@@ -76,12 +76,14 @@ def test_a_send_that_does_not_go_out_ends_dead_with_its_reason_in_status(
 
     with store.transaction() as tx:
         emails = {a.payload["to"]["email"]: a for a in tx.ledger.find(kind="send_email")}
-        shown = format_status(collect_status(tx))
+        status = collect_status(tx)
+        shown = format_status(status)
     assert emails["fine@client.example"].status == "delivered"
     dead = emails["gone@client.example"]
     assert dead.status == "dead" and result in (dead.last_error or "") and reason in (dead.last_error or "")
     assert dead.crm_id  # the statusId stays, to look the send up
-    assert f"{dead.key} (attempt 1" in shown and result in shown
+    assert [(a["key"], a["attempts"]) for a in status["actions"]["dead"]] == [(dead.key, 1)]
+    assert "Dead actions (1)" in shown and result in shown
     assert report.delivery.counts["dead"] == 1
     assert [e["to"] for e in sandbox_server.sandbox.emails() if e["to"] == ["gone@client.example"]] == []
 
@@ -107,9 +109,11 @@ def test_a_send_with_no_final_status_after_the_timeout_is_unconfirmed(
 
     with store.transaction() as tx:
         [email] = tx.ledger.find(kind="send_email")
-        shown = format_status(collect_status(tx))
+        status = collect_status(tx)
+        shown = format_status(status)
     assert email.status == "unconfirmed" and "PENDING" in (email.last_error or "")
-    assert "unconfirmed" in shown and email.key in shown
+    assert email.key in [a["key"] for a in status["actions"]["unconfirmed"]]
+    assert "Unconfirmed sends" in shown and str(email.crm_id) in shown
 
 
 def test_status_reads_are_bounded_per_cycle_and_reach_every_send(
