@@ -85,9 +85,12 @@ def metrics(histories: Iterable[RecordHistory], now: datetime) -> Metrics:
 def nps_trend(histories: Iterable[RecordHistory], window: Window, zone: tzinfo) -> Chart:
     """Weekly NPS bars over ``window`` with the rolling 28-day NPS at each week's end as a line."""
     all_responses = responses(histories)
+    held = [r.at for r in all_responses if window.holds(r.at)]
     weeks: list[Window] = []
-    week = week_of(window.since, zone)
-    while week.since < window.until:
+    if not held:
+        return Chart("nps_trend", "NPS by week, with the rolling 28-day NPS", (), ())
+    week, last = week_of(min(held), zone), max(held)
+    while week.since <= last:
         weeks.append(week)
         week = week_of(week.until, zone)
     weekly = tuple(nps([r.score for r in all_responses if w.holds(r.at)]) for w in weeks)

@@ -22,7 +22,7 @@ def cell(value: Any) -> str:
     return str(value)
 
 
-def as_text(report: Report, width: int = 110) -> str:
+def as_text(report: Report, width: int = 140) -> str:
     """Plain-text tables (no colour codes), one per section, headed by the report and its period."""
     out = io.StringIO()
     console = Console(file=out, width=width, no_color=True, color_system=None, highlight=False)

@@ -92,7 +92,7 @@ def sla_report(
             (target.process, target.crm, target.description, met, breached, states.count("open"),
              share(met, met + breached), " ".join("-" if t is None else f"{t:g}" for t in trend))
         )
-    trend_label = "trend % (" + ", ".join(w.label for w in trend_weeks) + ")"
+    trend_label = f"weekly % ({trend_weeks[0].label}..{trend_weeks[-1].label})"
     table = Table(
         "compliance",
         "Compliance with each timed step",

@@ -81,7 +81,7 @@ def test_sla_compliance_and_trend() -> None:
         (2, 0, 1, 100.0, "100 100"),  # resolved: A, E met; B open; C, D's incidents are before the window
         (1, 1, 1, 50.0, "100 0"),  # called: d1 met, d2 breached, d3 open
     ]
-    assert report.table("compliance").columns[-1] == "trend % (2026-W47, 2026-W48)"
+    assert report.table("compliance").columns[-1] == "weekly % (2026-W47..2026-W48)"
 
 
 def test_kpi_metrics_on_the_rolling_window() -> None:

@@ -1,0 +1,87 @@
+"""A report from the store: which streams it reads, its default period, and the computation it runs.
+
+The one place the CLI and scheduled rules turn a report request into a :class:`Report`; it only reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Literal
+
+from sync.reports.kpi import WINDOW, Metrics, metrics
+from sync.reports.loop import loop_report
+from sync.reports.model import Report
+from sync.reports.nps import nps_document
+from sync.reports.sla import sla_report
+from sync.reports.sli import sli_report
+from sync.reports.window import Window, between, week_of
+from sync.store.transaction import Transaction
+
+Kind = Literal["sli", "loop", "sla", "nps"]
+KINDS: tuple[Kind, ...] = ("sli", "loop", "sla", "nps")
+GROUPINGS: dict[str, tuple[str, ...]] = {
+    "sli": ("region", "office", "referral_account"),
+    "loop": ("owner", "company"),
+    "sla": (),
+    "nps": ("company", "survey"),
+}
+SLI_STREAM, NPS_STREAM = "salesforce.sli", "hubspot.nps"
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    kind: Kind
+    window: Window | None = None  # default: the current week (sli), all (nps), else the last 28 days
+    by: str | None = None
+    region: str | None = None
+    office: str | None = None
+    period: Literal["day", "week", "month", "year", "all"] = "month"
+    sli_stream: str = SLI_STREAM
+    nps_stream: str = NPS_STREAM
+
+    def check(self) -> None:
+        """Raise ``ValueError`` for a grouping or filter this kind does not take."""
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown report {self.kind!r} (known: {', '.join(KINDS)})")
+        if self.by is not None and self.by not in GROUPINGS[self.kind]:
+            known = ", ".join(GROUPINGS[self.kind]) or "none"
+            raise ValueError(f"report {self.kind} cannot be grouped by {self.by!r} (it takes: {known})")
+        if (self.region or self.office) and self.kind != "sli":
+            raise ValueError("--region and --office filter the sli report only")
+
+    def window_at(self, now: datetime, zone: tzinfo) -> Window:
+        if self.window is not None:
+            return self.window
+        if self.kind == "sli":
+            return week_of(now, zone)
+        if self.kind == "nps":  # every stored response
+            return between(datetime(1970, 1, 1, tzinfo=UTC), now + timedelta(days=3660), zone)
+        return between(now - WINDOW, now + timedelta(microseconds=1), zone)
+
+
+def build_report(tx: Transaction, request: ReportRequest, now: datetime, zone: tzinfo) -> Report:
+    request.check()
+    window = request.window_at(now, zone)
+    if request.kind == "sli":
+        return sli_report(
+            tx.records.with_changes(request.sli_stream), window, now,
+            by=request.by or "region", region=request.region, office=request.office,  # type: ignore[arg-type]
+        )
+    if request.kind == "loop":
+        return loop_report(
+            tx.records.with_changes(request.nps_stream), window, now, by=request.by or "owner"  # type: ignore[arg-type]
+        )
+    if request.kind == "sla":
+        return sla_report(
+            tx.records.with_changes(request.sli_stream), tx.records.with_changes(request.nps_stream),
+            window, now, zone,
+        )
+    return nps_document(
+        tx.records.with_changes(request.nps_stream), window, now,
+        period=request.period, by=request.by, zone=zone,  # type: ignore[arg-type]
+    )
+
+
+def current_metrics(tx: Transaction, now: datetime, nps_stream: str = NPS_STREAM) -> Metrics:
+    return metrics(tx.records.with_changes(nps_stream), now)
