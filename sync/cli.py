@@ -84,7 +84,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--region", help="sli: only this region")
     report.add_argument("--office", help="sli: only this office")
-    report.add_argument("--period", choices=["day", "week", "month", "year", "all"], default="month", help="nps rows")
+    report.add_argument(
+        "--period", choices=["day", "week", "month", "year", "all"], default="month", help="nps rows"
+    )
     report.add_argument("--stream", help="the stream read (default salesforce.sli for sli, else hubspot.nps)")
     report.add_argument("--now", help="the report's clock, ISO 8601 (default: now)")
     output = report.add_mutually_exclusive_group()
@@ -112,7 +114,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     doctor.add_argument("--json", action="store_true", help="machine-readable output")
     sandbox = sub.add_parser("sandbox", help="local Salesforce and HubSpot emulators")
-    sandbox.add_argument("sandbox_args", nargs=argparse.REMAINDER, help="serve [--host H] [--port P] [--demo] ...")
+    sandbox.add_argument(
+        "sandbox_args", nargs=argparse.REMAINDER, help="serve [--host H] [--port P] [--demo] ..."
+    )
     return parser
 
 
@@ -218,7 +222,10 @@ def _cmd_report(config: Path, args: argparse.Namespace) -> int:
     for stream in needed[args.kind]:
         if stream not in ruleset.streams:
             known = ", ".join(ruleset.streams)
-            print(f"crm-sync: unknown stream {stream!r} (known: {known}); name it with --stream", file=sys.stderr)
+            print(
+                f"crm-sync: unknown stream {stream!r} (known: {known}); name it with --stream",
+                file=sys.stderr,
+            )
             return EXIT_USAGE
     try:
         now = _parse_now(args.now, zone) if args.now else system_clock()

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Literal
+from typing import Literal, cast
 
 from sync.reports.kpi import WINDOW, Metrics, metrics
+from sync.reports.loop import GroupBy as LoopGroup
 from sync.reports.loop import loop_report
 from sync.reports.model import Report
+from sync.reports.nps import GroupBy as NpsGroup
 from sync.reports.nps import nps_document
 from sync.reports.sla import sla_report
+from sync.reports.sli import GroupBy as SliGroup
 from sync.reports.sli import sli_report
 from sync.reports.window import Window, between, week_of
 from sync.store.transaction import Transaction
@@ -65,21 +68,35 @@ def build_report(tx: Transaction, request: ReportRequest, now: datetime, zone: t
     window = request.window_at(now, zone)
     if request.kind == "sli":
         return sli_report(
-            tx.records.with_changes(request.sli_stream), window, now,
-            by=request.by or "region", region=request.region, office=request.office,  # type: ignore[arg-type]
+            tx.records.with_changes(request.sli_stream),
+            window,
+            now,
+            by=cast(SliGroup, request.by or "region"),
+            region=request.region,
+            office=request.office,
         )
     if request.kind == "loop":
         return loop_report(
-            tx.records.with_changes(request.nps_stream), window, now, by=request.by or "owner"  # type: ignore[arg-type]
+            tx.records.with_changes(request.nps_stream),
+            window,
+            now,
+            by=cast(LoopGroup, request.by or "owner"),
         )
     if request.kind == "sla":
         return sla_report(
-            tx.records.with_changes(request.sli_stream), tx.records.with_changes(request.nps_stream),
-            window, now, zone,
+            tx.records.with_changes(request.sli_stream),
+            tx.records.with_changes(request.nps_stream),
+            window,
+            now,
+            zone,
         )
     return nps_document(
-        tx.records.with_changes(request.nps_stream), window, now,
-        period=request.period, by=request.by, zone=zone,  # type: ignore[arg-type]
+        tx.records.with_changes(request.nps_stream),
+        window,
+        now,
+        period=request.period,
+        by=cast(NpsGroup, request.by),
+        zone=zone,
     )
 
 

@@ -8,9 +8,9 @@ import matplotlib
 
 matplotlib.use("Agg")  # before pyplot: no display, no GUI toolkit
 
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from sync.reports.model import Chart  # noqa: E402
+from sync.reports.model import Chart
 
 PALETTE = {
     "Green": "#2e7d32",
@@ -32,16 +32,26 @@ def svg(chart: Chart) -> str:
                 values = [v for v in series.values]
                 if series.style == "bar":
                     heights = [v or 0.0 for v in values]
-                    axes.bar(positions, heights, bottom=bottom, label=series.label,
-                             color=PALETTE.get(series.label))
+                    axes.bar(
+                        positions, heights, bottom=bottom, label=series.label, color=PALETTE.get(series.label)
+                    )
                     bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
                 else:
                     points = [(p, v) for p, v in zip(positions, values, strict=True) if v is not None]
-                    axes.plot([p for p, _ in points], [v for _, v in points], marker="o",
-                              linestyle="-" if series.style == "line" else "none", label=series.label,
-                              color="#1f3a93")
-            axes.set_xticks(positions, list(chart.x), rotation=30 if len(chart.x) > 6 else 0, ha="right"
-                            if len(chart.x) > 6 else "center")
+                    axes.plot(
+                        [p for p, _ in points],
+                        [v for _, v in points],
+                        marker="o",
+                        linestyle="-" if series.style == "line" else "none",
+                        label=series.label,
+                        color="#1f3a93",
+                    )
+            axes.set_xticks(
+                positions,
+                list(chart.x),
+                rotation=30 if len(chart.x) > 6 else 0,
+                ha="right" if len(chart.x) > 6 else "center",
+            )
             axes.set_title(chart.title)
             axes.set_xlabel(chart.x_label)
             axes.set_ylabel(chart.y_label)
@@ -54,4 +64,4 @@ def svg(chart: Chart) -> str:
         finally:
             plt.close(figure)
     text = out.getvalue()
-    return text[text.index("<svg"):]
+    return text[text.index("<svg") :]

@@ -9,7 +9,7 @@ fields reports read (statuses, ids, counts, dates) are short.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -71,10 +71,7 @@ class RecordHistory:
         """When the record last started to pass ``test`` (None when it does not pass it now)."""
         since = None
         for seen_at, state in self.states():
-            if test(state):
-                since = since or seen_at
-            else:
-                since = None
+            since = (since or seen_at) if test(state) else None
         return since
 
 
@@ -85,7 +82,7 @@ def history_from_rows(
     first_seen: datetime,
     last_seen: datetime,
     deleted_at: datetime | None,
-    changes: list[tuple[datetime, Mapping[str, Any] | None]],
+    changes: Sequence[tuple[datetime, Mapping[str, Any] | None]],
 ) -> RecordHistory:
     """A :class:`RecordHistory` from store rows (change rows with no fields, first sightings, are skipped)."""
     parsed = tuple(

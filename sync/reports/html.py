@@ -29,8 +29,10 @@ def as_html(report: Report) -> str:
         f'<p class="period">{escape(report.period)} · generated {escape(report.generated_at.isoformat())}</p>',
     ]
     for chart in report.charts:
-        parts.append(f'<figure class="chart" id="{escape(chart.name)}">{svg(chart)}'
-                     f"<figcaption>{escape(chart.title)}</figcaption></figure>")
+        parts.append(
+            f'<figure class="chart" id="{escape(chart.name)}">{svg(chart)}'
+            f"<figcaption>{escape(chart.title)}</figcaption></figure>"
+        )
     for table in report.tables:
         parts.append(f'<table id="{escape(table.name)}"><caption>{escape(table.title)}</caption><thead><tr>')
         parts.extend(f"<th>{escape(c)}</th>" for c in table.columns)
@@ -39,7 +41,7 @@ def as_html(report: Report) -> str:
             parts.append("<tr>")
             for value in row:
                 numeric = isinstance(value, int | float) and not isinstance(value, bool)
-                parts.append(f'<td{" class=num" if numeric else ""}>{escape(cell(value))}</td>')
+                parts.append(f"<td{' class=num' if numeric else ''}>{escape(cell(value))}</td>")
             parts.append("</tr>")
         parts.append("</tbody></table>")
     parts.append("</body></html>")

@@ -63,7 +63,9 @@ class Detractor:
             ticket_at=history.became(has_ticket),
             called_at=history.became(has_call),
             closed_at=closed if closed is not None else history.became(has_closed),
-            owner=str(history.get("ticket.owner.email") or history.get("ticket.owner.firstName") or "(no owner)"),
+            owner=str(
+                history.get("ticket.owner.email") or history.get("ticket.owner.firstName") or "(no owner)"
+            ),
             company=str(history.get("company.name") or "(no company)"),
         )
 
@@ -103,7 +105,14 @@ def loop_report(
         in24 = within(items, attribute, timedelta(hours=24), now)
         in48 = within(items, attribute, FOLLOW_UP_TARGET, now)
         rows.append(
-            (f"response to {label}", len(items), len(durations), median(durations), share(*in24), share(*in48))
+            (
+                f"response to {label}",
+                len(items),
+                len(durations),
+                median(durations),
+                share(*in24),
+                share(*in48),
+            )
         )
     summary = Table(
         "summary",

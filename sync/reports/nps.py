@@ -139,7 +139,15 @@ def nps_document(
         by=by,
         zone=zone,
     )
-    columns = ("period", *(("group",) if by else ()), "nps", "promoters", "passives", "detractors", "responses")
+    columns = (
+        "period",
+        *(("group",) if by else ()),
+        "nps",
+        "promoters",
+        "passives",
+        "detractors",
+        "responses",
+    )
     table = Table(
         "nps",
         "Net Promoter Score (% promoters - % detractors)",
@@ -149,4 +157,6 @@ def nps_document(
             for r in rows
         ),
     )
-    return Report("nps", "Net Promoter Score", window.label, now, (table,), (nps_trend(histories, window, zone),))
+    return Report(
+        "nps", "Net Promoter Score", window.label, now, (table,), (nps_trend(histories, window, zone),)
+    )

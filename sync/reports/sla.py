@@ -49,17 +49,23 @@ def targets(sli: Iterable[RecordHistory], nps: Iterable[RecordHistory]) -> list[
     ds: list[Detractor] = detractors(nps)
     return [
         Target(
-            "SLI", "Salesforce", "intervention plan within 24 hours of submission",
+            "SLI",
+            "Salesforce",
+            "intervention plan within 24 hours of submission",
             lambda: [Step(s.opened_at, s.planned_at, PLAN_TARGET) for s in slis],
         ),
         Target(
-            "SLI", "Salesforce", "resolved within 30 days of the incident",
+            "SLI",
+            "Salesforce",
+            "resolved within 30 days of the incident",
             lambda: [
                 Step(s.incident_at or s.opened_at, s.resolved_at, OVERDUE_AFTER, s.exception) for s in slis
             ],
         ),
         Target(
-            "NPS", "HubSpot", "detractor called within 48 hours",
+            "NPS",
+            "HubSpot",
+            "detractor called within 48 hours",
             lambda: [Step(d.responded_at, d.called_at, timedelta(hours=48)) for d in ds],
         ),
     ]
@@ -89,8 +95,16 @@ def sla_report(
             weekly = [s.state(now) for s in steps if w.holds(s.started)]
             trend.append(share(weekly.count("met"), weekly.count("met") + weekly.count("breached")))
         rows.append(
-            (target.process, target.crm, target.description, met, breached, states.count("open"),
-             share(met, met + breached), " ".join("-" if t is None else f"{t:g}" for t in trend))
+            (
+                target.process,
+                target.crm,
+                target.description,
+                met,
+                breached,
+                states.count("open"),
+                share(met, met + breached),
+                " ".join("-" if t is None else f"{t:g}" for t in trend),
+            )
         )
     trend_label = f"weekly % ({trend_weeks[0].label}..{trend_weeks[-1].label})"
     table = Table(

@@ -75,8 +75,8 @@ class Sli:
             resolved_at=history.became(is_resolved),
             planned_at=history.became(has_plan),
             exception=bool(history.get("Exception_Approved__c")),
-            client_status=history.get("Client_Status__c") or None,  # type: ignore[arg-type]
-            referral_status=history.get("Referral_Status__c") or None,  # type: ignore[arg-type]
+            client_status=history.get("Client_Status__c") or None,
+            referral_status=history.get("Referral_Status__c") or None,
             region=text(FIELDS["region"], "(no region)"),
             office=text(FIELDS["office"], "(no office)"),
             referral_account=text(FIELDS["referral_account"], "(no referral account)"),
@@ -199,9 +199,7 @@ def sli_report(
         counts = Counter(str(getattr(s, dimension)) for s in opened(window))
         for name, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]:
             volume_rows.append((dimension.replace("_", " "), name, count))
-    volume = Table(
-        "volume", "Volume in the period", ("by", "name", "opened"), tuple(volume_rows)
-    )
+    volume = Table("volume", "Volume in the period", ("by", "name", "opened"), tuple(volume_rows))
     return Report(
         kind="sli",
         title="Service Level Interventions" + "".join(f" · {f}" for f in (region, office) if f),
@@ -219,8 +217,13 @@ def colours_by_region(open_slis: Sequence[Sli]) -> Chart:
         "Open SLIs by region and client colour",
         regions,
         tuple(
-            Series(colour, tuple(float(sum(s.region == r and _colour(s.client_status) == colour
-                                           for s in open_slis)) for r in regions))
+            Series(
+                colour,
+                tuple(
+                    float(sum(s.region == r and _colour(s.client_status) == colour for s in open_slis))
+                    for r in regions
+                ),
+            )
             for colour in COLOURS
         ),
         x_label="region",

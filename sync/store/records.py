@@ -110,16 +110,19 @@ class Records(Repository):
         changes: dict[str, list[tuple[datetime, Any]]] = {row.key: [] for row in rows}
         changed = select(RecordChange.record_key, RecordChange.seen_at, RecordChange.changes).where(
             RecordChange.kind == CHANGED,
-            col(RecordChange.record_key).in_(
-                select(TrackedRecord.key).where(TrackedRecord.stream == stream)
-            ),
+            col(RecordChange.record_key).in_(select(TrackedRecord.key).where(TrackedRecord.stream == stream)),
         )
         for key, seen_at, fields in self._session.execute(changed).all():
             if key in changes:
                 changes[key].append((seen_at, fields))
         return [
             history_from_rows(
-                row.key, row.record_id, row.snapshot, row.first_seen, row.last_seen, row.deleted_at,
+                row.key,
+                row.record_id,
+                row.snapshot,
+                row.first_seen,
+                row.last_seen,
+                row.deleted_at,
                 changes[row.key],
             )
             for row in rows

@@ -31,8 +31,13 @@ def test_text_csv_and_json_carry_the_same_numbers() -> None:
     assert "C - Rude" in text and "\x1b[" not in text
     data = json.loads(as_json(report))
     assert data["tables"]["overdue"] == [
-        {"sli": "C - Rude", "office": "Miami", "region": "South", "incident": "2026-10-20",
-         "days since incident": 41}
+        {
+            "sli": "C - Rude",
+            "office": "Miami",
+            "region": "South",
+            "incident": "2026-10-20",
+            "days since incident": 41,
+        }
     ]
     rows = list(csv.reader(io.StringIO(as_csv(report))))
     assert ["table", "sli", "office", "region", "incident", "days since incident"] in rows
@@ -55,14 +60,15 @@ def test_the_html_page_is_self_contained_with_its_charts() -> None:
         assert not re.search(r'(src|href)="(?!#)', page)  # nothing fetched (namespace URIs are names)
         assert "<script" not in page and "<link" not in page and "<img" not in page
         figure = page.index(f'<figure class="chart" id="{charts[kind]}">')
-        svg = page[page.index("<svg", figure): page.index("</svg>", figure) + len("</svg>")]
+        svg = page[page.index("<svg", figure) : page.index("</svg>", figure) + len("</svg>")]
         root = ElementTree.fromstring(svg)  # well-formed SVG
         assert len(root.findall(".//{http://www.w3.org/2000/svg}path")) > 10  # drawn, not empty
         assert "<table" in page
 
 
 @pytest.mark.skipif(
-    not (shutil.which("chromium") or shutil.which("chromium-browser")), reason="no headless chromium installed"
+    not (shutil.which("chromium") or shutil.which("chromium-browser")),
+    reason="no headless chromium installed",
 )
 def test_the_html_page_renders_in_a_headless_browser(tmp_path: Path) -> None:
     """Chromium loads the page and lays out each chart at a real size (read back from its DOM)."""
@@ -77,19 +83,38 @@ def test_the_html_page_renders_in_a_headless_browser(tmp_path: Path) -> None:
         )
         path.write_text(page.replace("</body>", probe + "</body>"))
         dom = subprocess.run(
-            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=2000",
-             "--dump-dom", path.as_uri()],
-            capture_output=True, text=True, timeout=120, check=True,
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--virtual-time-budget=2000",
+                "--dump-dom",
+                path.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
         ).stdout
-        title = dom[dom.index("<title>") + 7: dom.index("</title>")]
+        title = dom[dom.index("<title>") + 7 : dom.index("</title>")]
         sizes, tables = title.split("|")
         width, height = (int(n) for n in sizes.split(",")[0].split("x"))
         assert width > 300 and height > 100, (kind, title)
         assert int(tables) >= 1
         shot = tmp_path / f"{kind}.png"
         subprocess.run(
-            [browser, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
-             "--window-size=1000,900", path.as_uri()],
-            capture_output=True, timeout=120, check=True,
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                f"--screenshot={shot}",
+                "--window-size=1000,900",
+                path.as_uri(),
+            ],
+            capture_output=True,
+            timeout=120,
+            check=True,
         )
         assert shot.stat().st_size > 5000

@@ -32,15 +32,25 @@ def _store(config: Path, stream: str, histories: list[RecordHistory]) -> None:
         with store.transaction() as tx:
             for h in histories:
                 key = f"{stream}:{h.record_id}"
-                tx.records.save(TrackedRecord(
-                    key=key, stream=stream, record_id=h.record_id, snapshot=dict(h.snapshot),
-                    first_seen=h.first_seen, last_seen=h.last_seen,
-                ))
+                tx.records.save(
+                    TrackedRecord(
+                        key=key,
+                        stream=stream,
+                        record_id=h.record_id,
+                        snapshot=dict(h.snapshot),
+                        first_seen=h.first_seen,
+                        last_seen=h.last_seen,
+                    )
+                )
                 for change in h.changes:
-                    tx.records._session.add(RecordChange(
-                        record_key=key, seen_at=change.seen_at, kind="changed",
-                        changes={path: list(pair) for path, pair in change.fields.items()},
-                    ))
+                    tx.records._session.add(
+                        RecordChange(
+                            record_key=key,
+                            seen_at=change.seen_at,
+                            kind="changed",
+                            changes={path: list(pair) for path, pair in change.fields.items()},
+                        )
+                    )
     finally:
         store.close()
 
