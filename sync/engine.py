@@ -137,6 +137,8 @@ class Engine:
         try:
             unread = {s.name for s in self.ruleset.active_streams if not self._poll(s, now, report)}
             self._process_due(now, report, unread)
+            if self.ruleset.scheduled:
+                self._scheduled(now, report)
             if deliver:
                 report.delivery = deliver_owed(
                     self.store, self.connectors, self.wall_clock, self.ruleset.settings.delivery
@@ -152,6 +154,14 @@ class Engine:
                     run_id, self.wall_clock(), status, report.summary(), error or "; ".join(report.errors)
                 )
         return report
+
+    def _scheduled(self, now: datetime, report: CycleReport) -> None:
+        """Digests whose slot has come and metric rules that crossed: their emails join the ledger."""
+        from sync.reports.scheduled import plan_scheduled
+
+        with self.store.transaction() as tx:
+            owed = plan_scheduled(self.ruleset, tx, now)
+            report.add_planned(tx.ledger.add(owed, self.wall_clock()))
 
     # -- people: teams and round-robin turns ----------------------------------------------------
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from html import escape
 
-from sync.reports.charts import svg
 from sync.reports.model import Report
 from sync.reports.render import cell
 
@@ -19,16 +18,21 @@ figure { margin: 1rem 0 2rem; } figure svg { max-width: 100%; height: auto; }
 """
 
 
-def as_html(report: Report) -> str:
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{escape(report.title)} · {escape(report.period)}</title>",
-        f"<style>{STYLE}</style></head><body>",
-        f"<h1>{escape(report.title)}</h1>",
-        f'<p class="period">{escape(report.period)} · generated {escape(report.generated_at.isoformat())}</p>',
-    ]
-    for chart in report.charts:
+def as_html(report: Report, charts: bool = True, page: bool = True) -> str:
+    """The whole page; ``page=False`` gives the tables alone (an email body part, no charts)."""
+    parts = []
+    if page:
+        parts += [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            f"<title>{escape(report.title)} · {escape(report.period)}</title>",
+            f"<style>{STYLE}</style></head><body>",
+            f"<h1>{escape(report.title)}</h1>",
+            f'<p class="period">{escape(report.period)} · generated {escape(report.generated_at.isoformat())}</p>',
+        ]
+    if charts and report.charts:
+        from sync.reports.charts import svg  # matplotlib loads only for a page with charts
+    for chart in report.charts if charts else ():
         parts.append(
             f'<figure class="chart" id="{escape(chart.name)}">{svg(chart)}'
             f"<figcaption>{escape(chart.title)}</figcaption></figure>"
@@ -44,5 +48,6 @@ def as_html(report: Report) -> str:
                 parts.append(f"<td{' class=num' if numeric else ''}>{escape(cell(value))}</td>")
             parts.append("</tr>")
         parts.append("</tbody></table>")
-    parts.append("</body></html>")
+    if page:
+        parts.append("</body></html>")
     return "\n".join(parts)
