@@ -19,8 +19,8 @@ from rules.settings import Settings, StreamSettings
 from rules.source import Position
 
 if TYPE_CHECKING:
-    from rules.schedule import ScheduledRule
     from rules.actions.base import ActionKind
+    from rules.schedule import ScheduledRule
 
 
 @dataclass(frozen=True)

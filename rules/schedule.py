@@ -18,10 +18,10 @@ from typing import Any, Literal
 
 from notifications.recipients import Directory, Recipient, Resolver
 from notifications.rendering import TemplateLibrary, render_email
+from notifications.roles import Role
 from rules.actions.base import Person
 from rules.actions.email import EmailPayload
 from rules.expressions import Expression, Text
-from notifications.roles import Role
 from rules.planner import PlannedAction
 from rules.settings import ReportSpec, ScheduledRuleSettings
 from rules.source import Loc
