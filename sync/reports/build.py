@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Literal, cast
 
-from sync.reports.kpi import WINDOW, Metrics, metrics
+from sync.reports.kpi import BASELINE, WINDOW, Metrics, metrics
 from sync.reports.loop import GroupBy as LoopGroup
 from sync.reports.loop import loop_report
 from sync.reports.model import Report
@@ -101,4 +101,7 @@ def build_report(tx: Transaction, request: ReportRequest, now: datetime, zone: t
 
 
 def current_metrics(tx: Transaction, now: datetime, nps_stream: str = NPS_STREAM) -> Metrics:
-    return metrics(tx.records.with_changes(nps_stream), now)
+    """The KPIs at ``now``. A response is first seen after it was submitted, so only records first
+    seen since the baseline began can count: the others are not read."""
+    since = now - WINDOW - BASELINE
+    return metrics(tx.records.with_changes(nps_stream, first_seen_since=since), now)

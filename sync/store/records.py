@@ -98,12 +98,17 @@ class Records(Repository):
             self._session.add(row)
         return len(rows)
 
-    def with_changes(self, stream: str, include_deleted: bool = False) -> list[RecordHistory]:
-        """Every unrejected record of a stream with the changes seen on it (two queries), for reports."""
+    def with_changes(
+        self, stream: str, include_deleted: bool = False, first_seen_since: datetime | None = None
+    ) -> list[RecordHistory]:
+        """Every unrejected record of a stream (first seen since a time, when given) with the changes
+        seen on it, in two queries: what reports read."""
         rejected = select(Rejection.record_key).where(Rejection.stream == stream)
         query = select(TrackedRecord).where(
             TrackedRecord.stream == stream, col(TrackedRecord.key).not_in(rejected)
         )
+        if first_seen_since is not None:
+            query = query.where(col(TrackedRecord.first_seen) >= first_seen_since)
         if not include_deleted:
             query = query.where(col(TrackedRecord.deleted_at).is_(None))
         rows = list(self._session.exec(query).all())
