@@ -88,7 +88,12 @@ class ScheduledRule:
     @property
     def record_key(self) -> str:
         """Where its outcomes and actions are filed in the store (no CRM record)."""
-        return f"{'schedule' if self.every else 'metrics'}:{self.id}"
+        return f"{'metrics' if self.watches else 'schedule'}:{self.id}"
+
+    @property
+    def watches(self) -> bool:
+        """A metric rule (``watch: metrics``), else a digest."""
+        return self.when is not None
 
 
 Crossing = Literal["fire", "recover"] | None
@@ -223,7 +228,7 @@ class ScheduleCompiler:
                     f"report {cfg.report.kind} is grouped by {', '.join(allowed) or 'nothing'}",
                 )
                 ok = False
-        names = DIGEST_NAMES if every else METRIC_NAMES | {"rule"}
+        names = METRIC_NAMES | {"rule"} if cfg.watch else DIGEST_NAMES
         when = self.texts.expression(cfg.when, (*loc, "when"), (), METRIC_NAMES) if cfg.when else None
         until = self.texts.expression(cfg.until, (*loc, "until"), (), METRIC_NAMES) if cfg.until else None
         subject = self.texts.text(cfg.notify.subject, (*loc, "notify", "subject"), (), names)

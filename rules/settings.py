@@ -209,7 +209,7 @@ class ScheduledRuleSettings(Strict):
     id: str = Field(pattern=ID_RE, max_length=64)
     description: str | None = None
     enabled: bool = True
-    every: str | None = None
+    every: str | None = None  # a digest's slots; for a metric rule, when it checks (default: every cycle)
     watch: Literal["metrics"] | None = None
     when: str | None = None
     until: str | None = None  # a metric rule is re-armed once this is true (default: once when is false)
@@ -220,9 +220,9 @@ class ScheduledRuleSettings(Strict):
 
     @model_validator(mode="after")
     def _one_kind(self) -> ScheduledRuleSettings:
-        if (self.every is None) == (self.watch is None):
-            raise ValueError("a scheduled rule has either every (a digest) or watch: metrics (an alert)")
-        if self.every is not None and self.report is None:
+        if self.every is None and self.watch is None:
+            raise ValueError("a scheduled rule has every (a digest) or watch: metrics (an alert)")
+        if self.watch is None and self.report is None:
             raise ValueError("a digest (every:) needs the report it sends")
         if self.watch is not None and (self.when is None or self.report is not None or self.per is not None):
             raise ValueError("a metric rule (watch: metrics) needs when, and takes no report or per")

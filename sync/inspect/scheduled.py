@@ -61,7 +61,7 @@ def explain_scheduled(tx: Transaction, ruleset: RuleSet, text: str, now: datetim
         for o in outcomes
     ]
     now_view: dict[str, Any] = {}
-    if rule.every is not None:
+    if not rule.watches and rule.every is not None:
         slot = rule.every.last(now, ruleset.timezone)
         filed = {o.occurrence.split("+")[0] for o in outcomes}
         now_view = {

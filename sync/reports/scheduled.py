@@ -29,6 +29,7 @@ from sync.store.tables import RuleOutcome
 from sync.store.transaction import Transaction
 
 log = logging.getLogger(__name__)
+CHECKED = "checked"  # a metric rule's outcome row that says which slot it last checked
 
 
 def period_window(rule: ScheduledRule, slot: datetime, ruleset: RuleSet) -> Window:
@@ -58,13 +59,32 @@ def plan_scheduled(ruleset: RuleSet, tx: Transaction, now: datetime) -> list[Pla
     metrics = None
     for rule in ruleset.scheduled:
         outcomes = tx.outcomes.for_records([rule.record_key])[rule.record_key]
-        if rule.every is not None:
+        if not rule.watches:
             planned += _digest(ruleset, tx, rule, now, {o for _, o in outcomes})
+            continue
+        if rule.every is not None and not _check_due(tx, rule, now, ruleset, outcomes.get((rule.id, CHECKED))):
             continue
         if metrics is None:
             metrics = current_metrics(tx, now)
-        planned += _metric(ruleset, tx, rule, now, metrics.as_dict(), list(outcomes.values()))
+        crossings = [o for o in outcomes.values() if o.occurrence != CHECKED]
+        planned += _metric(ruleset, tx, rule, now, metrics.as_dict(), crossings)
     return planned
+
+
+def _check_due(
+    tx: Transaction, rule: ScheduledRule, now: datetime, ruleset: RuleSet, checked: RuleOutcome | None
+) -> bool:
+    """A metric rule with ``every:`` checks once per slot: is this slot's check still to do? (It is
+    marked done here, in the transaction that files what the check decides.)"""
+    assert rule.every is not None
+    slot = rule.every.last(now, ruleset.timezone)
+    if checked is not None and checked.armed_at >= slot:
+        return False
+    if checked is None:
+        checked = RuleOutcome(record_key=rule.record_key, rule_id=rule.id, occurrence=CHECKED, state=CHECKED)
+    checked.armed_at, checked.decided_at, checked.reason = slot, now, f"last checked for the slot {slot.isoformat()}"
+    tx.outcomes.save(checked)
+    return True
 
 
 def _digest(
@@ -72,6 +92,8 @@ def _digest(
 ) -> list[PlannedAction]:
     assert rule.every is not None and rule.report is not None
     slot = rule.every.last(now, ruleset.timezone)
+    if any(o.startswith(slot.isoformat()) for o in done):  # every group of a slot is filed at once
+        return []
     role_streams = {ruleset.roles[name].source for name in rule.to} - {None}
     stream = next(iter(role_streams), None) or "salesforce.sli"
     groups = _groups(rule, tx, stream) if (role_streams or rule.per) else {None: []}

@@ -13,6 +13,8 @@ import pytest
 from rules.schedule import Every, crossing
 from rules.source import ConfigErrors
 from sync.connectors.registry import load_config
+from sync.inspect.common import InspectError
+from sync.inspect.scheduled import explain_scheduled, format_scheduled
 from sync.store.tables import TrackedRecord
 from tests.conftest import BASE_CONFIG, TEMPLATES
 from tests.engine.harness import Harness, build_harness
@@ -133,6 +135,11 @@ def test_a_weekly_digest_per_region_goes_out_once_per_week_across_restarts(
     assert slots == [f"2026-03-{d}T08:00:00+00:00:{r}" for d in ("02", "09") for r in ("North", "South")]
     assert len(again.actions()) == 4
     assert len(again.crm.writes_of("notify")) == 2
+    with again.store.transaction() as tx:
+        story = explain_scheduled(tx, again.ruleset, "schedule:weekly-sli-review", clock())
+    text = format_scheduled(story, UTC)
+    assert "2026-03-09T08:00:00+00:00:South" in text and "email to south@example.com: delivered" in text
+    assert "next slot 2026-03-16 08:00 UTC" in text
     again.store.close()
 
 
@@ -174,6 +181,12 @@ def test_a_drift_alert_fires_once_per_crossing(make: Callable[[str], Harness], c
     assert alerts() == 2
     states = sorted(o.state for o in h.outcomes())
     assert states == ["fired", "recovered"]
+    with h.store.transaction() as tx:
+        story = explain_scheduled(tx, h.ruleset, "metrics:nps-drift", clock())
+    assert [e["state"] for e in story["history"]] == ["recovered", "fired"]
+    assert story["now"]["when"] is True and story["now"]["metrics"]["nps_28d"] == 9.7
+    with pytest.raises(InspectError, match="no scheduled rule"), h.store.transaction() as tx:
+        explain_scheduled(tx, h.ruleset, "schedule:nps-drift", clock())
     h.store.close()
 
 
@@ -212,3 +225,20 @@ def test_bad_scheduled_rules_are_located_errors(write_config: Callable[..., Path
     text = "\n".join(str(e) for e in info.value.errors)
     assert "scheduled[0].when" in text
     assert "a metric rule sends to fixed addresses" in text
+
+
+def test_a_metric_rule_with_every_checks_once_per_slot(make: Callable[[str], Harness], clock: Clock) -> None:
+    h = make(DRIFT.replace("watch: metrics", 'watch: metrics\n    every: "daily 08:00"'))
+    day = clock() - timedelta(days=1)
+    _seed(h, "hubspot.nps", [_response(n, 0, day) for n in range(3)])
+    h.cycle()  # Monday 9:00: the 8:00 check is due; NPS -100
+    assert len(h.actions()) == 1
+    _seed(h, "hubspot.nps", [_response(n, 10, day) for n in range(3, 20)])  # NPS 70: recovered
+    clock.advance(hours=3)
+    h.cycle()  # the day's check is done: the recovery is not seen yet
+    assert sorted(o.state for o in h.outcomes()) == ["checked", "fired"]
+    clock.advance(hours=20)  # Tuesday 8:00
+    h.cycle()
+    assert sorted(o.state for o in h.outcomes()) == ["checked", "recovered"]
+    assert len(h.actions()) == 1
+    h.store.close()
