@@ -88,9 +88,13 @@ class _Compiler:
             rule = self._rule(rule_settings, loc, actions)
             if rule is not None and rule_settings.enabled:
                 rules.append(rule)
-        scheduled = ScheduleCompiler(self.error, self.texts, self.roles, self.settings.connections).compile(
-            self.settings.scheduled, seen
-        )
+        scheduled = ScheduleCompiler(
+            self.error,
+            self.texts,
+            self.roles,
+            self.settings.connections,
+            {name: stream.fields for name, stream in self.streams.items()},
+        ).compile(self.settings.scheduled, seen)
         if self.errors:
             return None
         return RuleSet(

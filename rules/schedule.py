@@ -29,6 +29,8 @@ from rules.source import Loc
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 EVERY_RE = re.compile(r"^\s*(daily|[a-z]{3}(?:\s*,\s*[a-z]{3})*)\s+(\d{1,2}):(\d{2})\s*$")
 METRIC_NAMES = frozenset({"metric"})
+#: The SLI field a ``per:`` digest groups by (the records its roles are resolved on are grouped so too).
+PER_FIELDS = {"region": "Office__r.Region__r.Name", "office": "Office__r.Name"}
 DIGEST_NAMES = frozenset({"report", "report_text", "report_html", "group", "period", "rule", "metric"})
 
 
@@ -161,11 +163,19 @@ def plan_emails(
 class ScheduleCompiler:
     """Compiles ``scheduled:`` with the config compiler's checkers; errors are located and collected."""
 
-    def __init__(self, error: Any, texts: Any, roles: Mapping[str, Role], crms: Iterable[str]) -> None:
+    def __init__(
+        self,
+        error: Any,
+        texts: Any,
+        roles: Mapping[str, Role],
+        crms: Iterable[str],
+        stream_fields: Mapping[str, Iterable[str]],
+    ) -> None:
         self.error = error
         self.texts = texts
         self.roles = roles
         self.crms = tuple(crms)
+        self.stream_fields = {name: {f.lower() for f in fields} for name, fields in stream_fields.items()}
 
     def compile(
         self, items: Sequence[ScheduledRuleSettings], taken: Iterable[str]
@@ -182,6 +192,26 @@ class ScheduleCompiler:
             if rule is not None and cfg.enabled:
                 out.append(rule)
         return tuple(out)
+
+    def _check_per(self, cfg: ScheduledRuleSettings, loc: Loc) -> bool:
+        """A ``per:`` digest's roles are found on records of a stream that fetches the grouping field."""
+        assert cfg.per is not None
+        field = PER_FIELDS[cfg.per]
+        sources = {src for name in cfg.notify.to if (src := self.roles[name].source)}
+        if not sources:
+            self.error(
+                (*loc, "per"), f"per: {cfg.per} needs a role found on the SLIs (it is resolved per group)"
+            )
+            return False
+        ok = True
+        for source in sorted(sources):
+            if field.lower() not in self.stream_fields.get(source, set()):
+                crm, _, key = source.partition(".")
+                self.error(
+                    (*loc, "per"), f"per: {cfg.per} reads {field}: add it to {crm}.streams.{key}.fields"
+                )
+                ok = False
+        return ok
 
     def _rule(self, cfg: ScheduledRuleSettings, loc: Loc) -> ScheduledRule | None:
         ok = True
@@ -215,6 +245,8 @@ class ScheduleCompiler:
                     "and first_of roles are not used by scheduled rules)",
                 )
                 ok = False
+        if cfg.per is not None and ok:
+            ok = self._check_per(cfg, loc)
         if cfg.report is not None and cfg.report.by is not None:
             allowed = {
                 "sli": ("region", "office", "referral_account"),

@@ -18,12 +18,11 @@ from typing import Any
 from rules.expressions import ExpressionError
 from rules.model import RuleSet
 from rules.planner import PlannedAction
-from rules.schedule import ScheduledRule, crossing, plan_emails, recipients, slot_occurrence
+from rules.schedule import PER_FIELDS, ScheduledRule, crossing, plan_emails, recipients, slot_occurrence
 from sync.reports.build import ReportRequest, build_report, current_metrics
 from sync.reports.html import as_html
 from sync.reports.kpi import WINDOW
 from sync.reports.render import as_text
-from sync.reports.sli import FIELDS
 from sync.reports.window import Window, between, last_full_week, week_of
 from sync.store.tables import RuleOutcome
 from sync.store.transaction import Transaction
@@ -47,7 +46,7 @@ def _groups(rule: ScheduledRule, tx: Transaction, stream: str) -> dict[str | Non
     records = tx.records.with_changes(stream)
     groups: dict[str | None, list[Mapping[str, Any]]] = defaultdict(list)
     for h in records:
-        key = None if rule.per is None else str(h.get(FIELDS[rule.per]) or "") or None
+        key = None if rule.per is None else str(h.get(PER_FIELDS[rule.per]) or "") or None
         if rule.per is None or key is not None:
             groups[key].append(h.snapshot)
     return groups if rule.per else {None: groups.get(None, [])}
@@ -62,7 +61,9 @@ def plan_scheduled(ruleset: RuleSet, tx: Transaction, now: datetime) -> list[Pla
         if not rule.watches:
             planned += _digest(ruleset, tx, rule, now, {o for _, o in outcomes})
             continue
-        if rule.every is not None and not _check_due(tx, rule, now, ruleset, outcomes.get((rule.id, CHECKED))):
+        if rule.every is not None and not _check_due(
+            tx, rule, now, ruleset, outcomes.get((rule.id, CHECKED))
+        ):
             continue
         if metrics is None:
             metrics = current_metrics(tx, now)
@@ -82,7 +83,11 @@ def _check_due(
         return False
     if checked is None:
         checked = RuleOutcome(record_key=rule.record_key, rule_id=rule.id, occurrence=CHECKED, state=CHECKED)
-    checked.armed_at, checked.decided_at, checked.reason = slot, now, f"last checked for the slot {slot.isoformat()}"
+    checked.armed_at, checked.decided_at, checked.reason = (
+        slot,
+        now,
+        f"last checked for the slot {slot.isoformat()}",
+    )
     tx.outcomes.save(checked)
     return True
 

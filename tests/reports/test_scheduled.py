@@ -219,6 +219,12 @@ def test_bad_scheduled_rules_are_located_errors(write_config: Callable[..., Path
     assert "scheduled[0].every" in text and "someday" in text
     assert "scheduled[0].via" in text and "zoho" in text
     assert "scheduled[0].report.by" in text
+    with pytest.raises(ConfigErrors) as info:
+        load_config(write_config(DIGEST, base=BASE, templates=DIGEST_TEMPLATES))  # no region field
+    assert (
+        "scheduled[0].per: per: region reads Office__r.Region__r.Name: add it to salesforce.streams.sli.fields"
+        in str(info.value.errors[0])
+    )
     drift = DRIFT.replace("to: [lead]", "to: [director]").replace("metric.nps_28d < 50", "metric.nps < 50 +")
     with pytest.raises(ConfigErrors) as info:
         load_config(write_config(drift, base=SLI_BASE, templates=DIGEST_TEMPLATES))
