@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Literal, cast
 
+from rules.actions.ticket import CreateTicket
 from sync.reports.kpi import BASELINE, WINDOW, Metrics, metrics
 from sync.reports.loop import GroupBy as LoopGroup
-from sync.reports.loop import loop_report
+from sync.reports.loop import TicketMade, loop_report
 from sync.reports.model import Report
 from sync.reports.nps import GroupBy as NpsGroup
 from sync.reports.nps import nps_document
@@ -81,6 +82,7 @@ def build_report(tx: Transaction, request: ReportRequest, now: datetime, zone: t
             window,
             now,
             by=cast(LoopGroup, request.by or "owner"),
+            tickets=tickets_made(tx),
         )
     if request.kind == "sla":
         return sla_report(
@@ -89,6 +91,7 @@ def build_report(tx: Transaction, request: ReportRequest, now: datetime, zone: t
             window,
             now,
             zone,
+            tickets=tickets_made(tx),
         )
     return nps_document(
         tx.records.with_changes(request.nps_stream),
@@ -105,3 +108,16 @@ def current_metrics(tx: Transaction, now: datetime, nps_stream: str = NPS_STREAM
     seen since the baseline began can count: the others are not read."""
     since = now - WINDOW - BASELINE
     return metrics(tx.records.with_changes(nps_stream, first_seen_since=since), now)
+
+
+def tickets_made(tx: Transaction) -> dict[str, TicketMade]:
+    """The tickets crm-sync delivered, by the record they were made for (earliest per record)."""
+    made: dict[str, TicketMade] = {}
+    for row in tx.ledger.find(status="delivered", kind=CreateTicket.name):
+        if row.delivered_at is None:
+            continue
+        known = made.get(row.record_key)
+        if known is None or row.delivered_at < known.at:
+            owner = (row.payload or {}).get("owner") or {}
+            made[row.record_key] = TicketMade(row.delivered_at, owner.get("email"))
+    return made

@@ -10,7 +10,7 @@ history; the close time is the ticket's ``closed_date``.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -49,23 +49,26 @@ class Detractor:
     company: str
 
     @classmethod
-    def of(cls, history: RecordHistory) -> Detractor | None:
+    def of(cls, history: RecordHistory, ticket: TicketMade | None = None) -> Detractor | None:
+        """``ticket``: the detractor ticket crm-sync made for it, as its ledger knows it (the response
+        is not re-read when its ticket is created, so its snapshot may not show the ticket yet)."""
         score = to_int(history.get("hs_value"))
         if score is None or not 0 <= score <= 6 or history.get("hs_survey_type") not in (None, "NPS"):
             return None
         responded = to_datetime(history.get("hs_submission_timestamp")) or history.first_seen
         names = [history.get("contact.firstname"), history.get("contact.lastname")]
         closed = to_datetime(history.get("ticket.closed_date"))
+        seen = history.became(has_ticket)
+        made = ticket.at if ticket is not None else None
+        owner = history.get("ticket.owner.email") or history.get("ticket.owner.firstName")
         return cls(
             name=" ".join(str(n) for n in names if n) or history.record_id,
             score=score,
             responded_at=responded,
-            ticket_at=history.became(has_ticket),
+            ticket_at=min((t for t in (seen, made) if t is not None), default=None),
             called_at=history.became(has_call),
             closed_at=closed if closed is not None else history.became(has_closed),
-            owner=str(
-                history.get("ticket.owner.email") or history.get("ticket.owner.firstName") or "(no owner)"
-            ),
+            owner=str(owner or (ticket.owner if ticket is not None else None) or "(no owner)"),
             company=str(history.get("company.name") or "(no company)"),
         )
 
@@ -76,8 +79,20 @@ class Detractor:
         return hours(self.called_at, self.responded_at)
 
 
-def detractors(histories: Iterable[RecordHistory]) -> list[Detractor]:
-    return [d for h in histories if (d := Detractor.of(h)) is not None]
+@dataclass(frozen=True)
+class TicketMade:
+    """A detractor ticket crm-sync created: when it was delivered and the owner it was given."""
+
+    at: datetime
+    owner: str | None = None
+
+
+def detractors(
+    histories: Iterable[RecordHistory], tickets: Mapping[str, TicketMade] | None = None
+) -> list[Detractor]:
+    """The detractors among the responses; ``tickets`` by record key (from the ledger)."""
+    made = tickets or {}
+    return [d for h in histories if (d := Detractor.of(h, made.get(h.key))) is not None]
 
 
 def within(items: list[Detractor], reached: str, limit: timedelta, now: datetime) -> tuple[int, int]:
@@ -94,9 +109,14 @@ def within(items: list[Detractor], reached: str, limit: timedelta, now: datetime
 
 
 def loop_report(
-    histories: Iterable[RecordHistory], window: Window, now: datetime, *, by: GroupBy = "owner"
+    histories: Iterable[RecordHistory],
+    window: Window,
+    now: datetime,
+    *,
+    by: GroupBy = "owner",
+    tickets: Mapping[str, TicketMade] | None = None,
 ) -> Report:
-    everyone = detractors(histories)
+    everyone = detractors(histories, tickets)
     items = [d for d in everyone if window.holds(d.responded_at)]
     steps = (("ticket", "ticket_at"), ("first call", "called_at"), ("close", "closed_at"))
     rows = []

@@ -7,12 +7,12 @@ while neither. The trend is each ISO week's compliance (met of met plus breached
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from sync.reports.history import RecordHistory
-from sync.reports.loop import Detractor, detractors
+from sync.reports.loop import Detractor, TicketMade, detractors
 from sync.reports.model import Report, Table, share
 from sync.reports.sli import OVERDUE_AFTER, PLAN_TARGET, Sli
 from sync.reports.sli import load as load_slis
@@ -44,9 +44,13 @@ class Target:
     steps: Callable[[], Sequence[Step]]
 
 
-def targets(sli: Iterable[RecordHistory], nps: Iterable[RecordHistory]) -> list[Target]:
+def targets(
+    sli: Iterable[RecordHistory],
+    nps: Iterable[RecordHistory],
+    tickets: Mapping[str, TicketMade] | None = None,
+) -> list[Target]:
     slis: list[Sli] = load_slis(sli)
-    ds: list[Detractor] = detractors(nps)
+    ds: list[Detractor] = detractors(nps, tickets)
     return [
         Target(
             "SLI",
@@ -78,6 +82,7 @@ def sla_report(
     now: datetime,
     zone: tzinfo,
     weeks: int = 4,
+    tickets: Mapping[str, TicketMade] | None = None,
 ) -> Report:
     """Compliance of the steps that started in ``window``; the trend over its last ``weeks`` weeks."""
     trend_weeks: list[Window] = []
@@ -86,7 +91,7 @@ def sla_report(
         trend_weeks.insert(0, end)
         end = week_of(end.since - timedelta(seconds=1), zone)
     rows = []
-    for target in targets(list(sli), list(nps)):
+    for target in targets(list(sli), list(nps), tickets):
         steps = target.steps()
         states = [s.state(now) for s in steps if window.holds(s.started)]
         met, breached = states.count("met"), states.count("breached")

@@ -10,7 +10,7 @@ approved, more than 30 days after the incident.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -44,6 +44,17 @@ def has_plan(state: State) -> bool:
     return isinstance(plan, str) and plan.strip() != ""
 
 
+def reached(history: RecordHistory, test: Callable[[State], bool], opened: datetime) -> datetime | None:
+    """When the SLI started to pass ``test``. One that passed it when first seen (a backfill) reached it
+    at the latest when last modified before that sighting (``SystemModstamp``), not when crm-sync saw it."""
+    at = history.became(test)
+    if at is None or at != history.first_seen:
+        return at
+    first_state = next(iter(history.states()))[1]
+    modified = to_datetime(first_state.get("SystemModstamp"))
+    return max(modified, opened) if modified is not None and modified < at else at
+
+
 @dataclass(frozen=True)
 class Sli:
     """One SLI as the reports read it."""
@@ -72,8 +83,8 @@ class Sli:
             name=text("Name", history.record_id),
             opened_at=opened,
             incident_at=to_datetime(history.get("Incident_Date__c")),
-            resolved_at=history.became(is_resolved),
-            planned_at=history.became(has_plan),
+            resolved_at=reached(history, is_resolved, opened),
+            planned_at=reached(history, has_plan, opened),
             exception=bool(history.get("Exception_Approved__c")),
             client_status=history.get("Client_Status__c") or None,
             referral_status=history.get("Referral_Status__c") or None,

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import UTC
 
 from sync.reports.kpi import metrics
-from sync.reports.loop import loop_report
+from sync.reports.loop import TicketMade, loop_report
 from sync.reports.sla import sla_report
 from sync.reports.sli import sli_report
 from sync.reports.window import between, iso_week
-from tests.reports.seed import NOW, at, detractors, history, response, slis
+from tests.reports.seed import NOW, at, detractors, history, response, sli, slis
 
 W48 = iso_week("2026-W48", UTC)  # Mon 23 Nov to Mon 30 Nov; the week before is 16-23 Nov
 
@@ -99,3 +99,32 @@ def test_kpi_metrics_on_the_rolling_window() -> None:
     assert m.detractor_share_28d == 20.0
     assert m.loop_share_48h == 0.0  # the one detractor (20 Nov) had no call within 48 hours
     assert metrics([], NOW).nps_28d is None
+
+
+def test_the_ledger_tells_when_a_ticket_was_made_before_the_response_is_read_again() -> None:
+    """crm-sync's ticket is not seen on the response until it is re-read: the ledger's delivery counts."""
+    fresh = history("d5", [(at(27, 9), response(4, at(27, 9), None, "Gamma"))])
+    made = {fresh.key: TicketMade(at(27, 9, 30), "cara@example.com")}
+    report = loop_report([fresh], between(at(2), at(30), UTC), NOW, by="owner", tickets=made)
+    assert report.table("summary").rows[0] == ("response to ticket", 1, 1, 0.5, 100.0, 100.0)
+    assert report.table("open_tickets").rows == (("cara@example.com", 1, 1, 3),)
+    assert loop_report([fresh], between(at(2), at(30), UTC), NOW).table("open_tickets").rows == ()
+
+
+def test_an_sli_resolved_before_it_was_first_seen_counts_from_its_last_modification() -> None:
+    """A backfill sees SLIs already resolved: they were resolved by their SystemModstamp at the latest."""
+    record = sli(
+        "F - Old",
+        at(2),
+        "North",
+        "Boston",
+        None,
+        "C6",
+        Client_Status__c="Green",
+        SystemModstamp="2026-11-05T10:00:00.000+0000",
+        Intervention_Plan__c="Done",
+    )
+    report = sli_report([history("f", [(at(29, 9), record)])], iso_week("2026-W45", UTC), NOW)
+    summary = {row[0]: row[1:] for row in report.table("summary").rows}
+    assert summary["resolved"] == (1, 0)  # 5 Nov, not the 29 Nov sighting
+    assert summary["hours to a plan (median)"] == (82.0, None)  # 2 Nov 00:00 to 5 Nov 10:00: 3 days 10 h
