@@ -5,8 +5,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
-
 from sync.connectors.registry import load_config
 from sync.engine import Engine
 from tests.hubspot.test_nps_rules import World, world  # noqa: F401 (the fixture)
@@ -15,9 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_close_the_loop_digest_goes_out_once_through_hubspot(
-    world: World,
+    world: World,  # noqa: F811 (the fixture imported above)
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,  # noqa: F811
 ) -> None:
     text = (ROOT / "config.yaml").read_text()
     start = text.index("  - id: weekly-close-the-loop")
