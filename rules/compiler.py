@@ -25,6 +25,7 @@ from rules.durations import BusinessCalendar
 from rules.expressions import CONTEXT_NAMES, Expression, Text
 from rules.model import Role, Rule, RuleSet, Stream, StreamCheck, Timer
 from rules.platform import Profiles
+from rules.schedule import ScheduleCompiler
 from rules.source import ConfigError, ConfigErrors, Document, Environment, Loc, load_document
 from rules.text_checks import TextChecker, read_templates
 from rules.validation import read_secret_files, suggest, validate_settings
@@ -87,6 +88,13 @@ class _Compiler:
             rule = self._rule(rule_settings, loc, actions)
             if rule is not None and rule_settings.enabled:
                 rules.append(rule)
+        scheduled = ScheduleCompiler(
+            self.error,
+            self.texts,
+            self.roles,
+            self.settings.connections,
+            {name: stream.fields for name, stream in self.streams.items()},
+        ).compile(self.settings.scheduled, seen)
         if self.errors:
             return None
         return RuleSet(
@@ -98,6 +106,7 @@ class _Compiler:
             templates=self.texts.library(),
             timezone=self.timezone,
             sources=(*self.doc.files, template_dir, *(template_dir / name for name in sources)),
+            scheduled=scheduled,
         )
 
     # -- sections -------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from rules.source import Position
 
 if TYPE_CHECKING:
     from rules.actions.base import ActionKind
+    from rules.schedule import ScheduledRule
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,8 @@ class RuleSet:
     timezone: ZoneInfo
     # Every file the rule set was compiled from (config, includes, the templates folder and its files).
     sources: tuple[Path, ...] = ()
+    # Rules that run on the calendar or on metrics (``scheduled:``), see rules.schedule.
+    scheduled: tuple[ScheduledRule, ...] = ()
 
     def rules_for(self, stream: str) -> tuple[Rule, ...]:
         return tuple(rule for rule in self.rules if rule.stream.name == stream)

@@ -214,6 +214,51 @@ class RuleSettings(Strict):
     actions: list[dict[str, Any]] = Field(min_length=1)
 
 
+class ReportSpec(Strict):
+    """The report a scheduled rule sends: its kind, grouping and the period it covers at the slot."""
+
+    kind: Literal["sli", "loop", "sla", "nps"]
+    by: str | None = None
+    period: Literal["last_week", "this_week", "last_28d"] = "last_week"
+
+
+class DigestNotify(Strict):
+    to: list[str] = Field(min_length=1)
+    subject: str
+    template: str
+
+
+class ScheduledRuleSettings(Strict):
+    """A rule that runs on the calendar (``every: "mon 08:00"``) and sends a report, or that watches
+    the KPIs (``watch: metrics``) and alerts once each time ``when`` becomes true."""
+
+    id: str = Field(pattern=ID_RE, max_length=64)
+    description: str | None = None
+    enabled: bool = True
+    every: str | None = None  # a digest's slots; for a metric rule, when it checks (default: every cycle)
+    watch: Literal["metrics"] | None = None
+    when: str | None = None
+    until: str | None = None  # a metric rule is re-armed once this is true (default: once when is false)
+    per: Literal["region", "office"] | None = None
+    report: ReportSpec | None = None
+    via: str  # the CRM that sends the emails (its name in the configuration, e.g. hubspot)
+    notify: DigestNotify
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ScheduledRuleSettings:
+        if self.every is None and self.watch is None:
+            raise ValueError("a scheduled rule has every (a digest) or watch: metrics (an alert)")
+        if self.watch is None and self.report is None:
+            raise ValueError("a digest (every:) needs the report it sends")
+        if self.watch is not None and (self.when is None or self.report is not None or self.per is not None):
+            raise ValueError("a metric rule (watch: metrics) needs when, and takes no report or per")
+        if self.watch is None and (self.when is not None or self.until is not None):
+            raise ValueError("when and until belong to metric rules (watch: metrics)")
+        if self.per is not None and self.report is not None and self.report.kind != "sli":
+            raise ValueError("per: groups the sli report only (by its SLIs' region or office)")
+        return self
+
+
 class Settings(Strict):
     """The whole configuration file (after includes are merged)."""
 
@@ -226,6 +271,7 @@ class Settings(Strict):
     calendars: dict[str, CalendarSettings] = Field(default_factory=dict)
     roles: dict[str, RoleSettings] = Field(default_factory=dict)
     rules: list[RuleSettings] = Field(default_factory=list)
+    scheduled: list[ScheduledRuleSettings] = Field(default_factory=list)
     # The CRM sections (``salesforce:``, ``hubspot:``...), each validated by its adapter's settings model.
     connections: dict[str, ConnectionSettings] = Field(default_factory=dict)
 

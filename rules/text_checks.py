@@ -112,8 +112,11 @@ class TextChecker:
         ok = self.check_names(compiled.names, allowed, loc) & self.check_paths(compiled.paths, fields, loc)
         return compiled if ok else None
 
-    def template_file(self, name: str, loc: Loc, fields: tuple[str, ...]) -> frozenset[str] | None:
-        """Check and compile a named template's files; returns the roles they read, or None if bad."""
+    def template_file(
+        self, name: str, loc: Loc, fields: tuple[str, ...], names: Iterable[str] = ACTION_CONTEXT_NAMES
+    ) -> frozenset[str] | None:
+        """Check and compile a named template's files (reading only ``names`` and ``recipient``);
+        returns the roles they read, or None if bad."""
         files = [f"{name}{suffix}" for suffix in TEMPLATE_SUFFIXES if f"{name}{suffix}" in self.sources]
         if not files:
             self.error(
@@ -133,8 +136,8 @@ class TextChecker:
                 self.error(loc, f"{filename}{lineno}: syntax error: {message}" if lineno else message)
                 ok = False
                 continue
-            names = find_undeclared_variables(ast)
-            for undefined in sorted(set(names) - set(ACTION_CONTEXT_NAMES) - {"recipient"}):
+            undeclared = find_undeclared_variables(ast)
+            for undefined in sorted(set(undeclared) - set(names) - {"recipient"}):
                 self.error(loc, f"{filename}: undefined name {undefined!r}")
                 ok = False
             roles |= {p[0] for p in record_paths(ast, "roles")}

@@ -82,15 +82,30 @@ def _parser() -> argparse.ArgumentParser:
     retry = sub.add_parser("retry", parents=[common], help="re-queue retrying actions now")
     retry.add_argument("--dead", action="store_true", help="also re-queue dead actions")
     report = sub.add_parser("report", parents=[common], help="reports from the stored records")
-    report.add_argument("kind", choices=["nps"], help="nps: % promoters minus % detractors")
+    report.add_argument(
+        "kind",
+        choices=["sli", "loop", "sla", "nps"],
+        help="sli: the SLI dashboard; loop: detractor follow-up; sla: timed steps' compliance; nps: the score",
+    )
+    report.add_argument("--week", help="an ISO week, e.g. 2026-W48 (in the config's time zone)")
     report.add_argument("--since", help="first day (YYYY-MM-DD, in the config's time zone) or date-time")
     report.add_argument("--until", help="last day, inclusive (or a date-time, exclusive)")
-    report.add_argument("--by", choices=["company", "survey"], help="one row per company or survey")
-    report.add_argument("--period", choices=["day", "week", "month", "year", "all"], default="month")
     report.add_argument(
-        "--stream", default="hubspot.nps", help="the stream of NPS responses (default hubspot.nps)"
+        "--by",
+        choices=["region", "office", "referral_account", "owner", "company", "survey"],
+        help="sli: region|office|referral_account; loop: owner|company; nps: company|survey",
     )
-    report.add_argument("--json", action="store_true", help="machine-readable output")
+    report.add_argument("--region", help="sli: only this region")
+    report.add_argument("--office", help="sli: only this office")
+    report.add_argument(
+        "--period", choices=["day", "week", "month", "year", "all"], default="month", help="nps rows"
+    )
+    report.add_argument("--stream", help="the stream read (default salesforce.sli for sli, else hubspot.nps)")
+    report.add_argument("--now", help="the report's clock, ISO 8601 (default: now)")
+    output = report.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="machine-readable output")
+    output.add_argument("--csv", action="store_true", help="every table as CSV")
+    output.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained page with charts")
     now_help = "the time conditions are evaluated at, ISO 8601 (default: now)"
     explain = sub.add_parser(
         "explain", parents=[common], help="a record's timeline, rule outcomes and actions, and why"
@@ -112,7 +127,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     doctor.add_argument("--json", action="store_true", help="machine-readable output")
     sandbox = sub.add_parser("sandbox", help="local Salesforce and HubSpot emulators")
-    sandbox.add_argument("sandbox_args", nargs=argparse.REMAINDER, help="serve [--host H] [--port P] [--demo] ...")
+    sandbox.add_argument(
+        "sandbox_args", nargs=argparse.REMAINDER, help="serve [--host H] [--port P] [--demo] ..."
+    )
     return parser
 
 
@@ -239,30 +256,61 @@ def _cmd_retry(config: Path, dead: bool) -> int:
 
 
 def _cmd_report(config: Path, args: argparse.Namespace) -> int:
-    from sync.reports import format_report, nps_report, parse_day
+    from sync.reports.build import NPS_STREAM, SLI_STREAM, ReportRequest, build_report
+    from sync.reports.nps import parse_day
+    from sync.reports.render import as_csv, as_json, as_text
+    from sync.reports.window import between, iso_week
 
     ruleset = load_config(config)
-    if args.stream not in ruleset.streams:
-        print(
-            f"crm-sync: unknown stream {args.stream!r} (known: {', '.join(ruleset.streams)})", file=sys.stderr
-        )
-        return EXIT_USAGE
+    zone = ruleset.timezone
+    sli_stream = args.stream if args.stream and args.kind == "sli" else SLI_STREAM
+    nps_stream = args.stream if args.stream and args.kind in ("loop", "nps") else NPS_STREAM
+    needed = {"sli": [sli_stream], "loop": [nps_stream], "nps": [nps_stream], "sla": [sli_stream, nps_stream]}
+    for stream in needed[args.kind]:
+        if stream not in ruleset.streams:
+            known = ", ".join(ruleset.streams)
+            print(
+                f"crm-sync: unknown stream {stream!r} (known: {known}); name it with --stream",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
     try:
-        since = parse_day(args.since, ruleset.timezone) if args.since else None
-        until = parse_day(args.until, ruleset.timezone, end=True) if args.until else None
+        now = _parse_now(args.now, zone) if args.now else system_clock()
+        window = None
+        if args.week:
+            if args.since or args.until:
+                raise ValueError("give --week or --since/--until, not both")
+            window = iso_week(args.week, zone)
+        elif args.since or args.until:
+            since = parse_day(args.since, zone) if args.since else datetime(1970, 1, 1, tzinfo=zone)
+            until = parse_day(args.until, zone, end=True) if args.until else now
+            if until <= since:
+                raise ValueError("--until is not after --since")
+            window = between(since, until, zone)
+        request = ReportRequest(
+            args.kind, window, args.by, args.region, args.office, args.period, sli_stream, nps_stream
+        )
+        request.check()
     except ValueError as exc:
-        print(f"crm-sync: {exc}", file=sys.stderr)
+        print(f"crm-sync: report: {exc}", file=sys.stderr)
         return EXIT_USAGE
     store = open_store(ruleset)
     try:
         with store.transaction() as tx:
-            records = tx.records.live(args.stream)
+            report = build_report(tx, request, now, zone)
     finally:
         store.close()
-    rows = nps_report(
-        records, since=since, until=until, period=args.period, by=args.by, zone=ruleset.timezone
-    )
-    print(json.dumps([r.as_dict() for r in rows], indent=2) if args.json else format_report(rows))
+    if args.html:
+        from sync.reports.html import as_html
+
+        args.html.write_text(as_html(report), encoding="utf-8")
+        print(f"wrote {args.html}")
+    elif args.json:
+        print(as_json(report), end="\n")
+    elif args.csv:
+        print(as_csv(report), end="")
+    else:
+        print(as_text(report), end="")
     return EXIT_OK
 
 

@@ -153,6 +153,8 @@ class Engine:
             }
             if not self.stopping():
                 self._process_due(now, report, unread)
+            if self.ruleset.scheduled and not self.stopping():
+                self._scheduled(now, report)
             if deliver:
                 report.delivery = deliver_owed(
                     self.store, self.connectors, self.wall_clock, self.ruleset.settings.delivery, self.stopping
@@ -167,6 +169,14 @@ class Engine:
                 tx.runs.finish(
                     run_id, self.wall_clock(), status, report.summary(), error or "; ".join(report.errors)
                 )
+
+    def _scheduled(self, now: datetime, report: CycleReport) -> None:
+        """Digests whose slot has come and metric rules that crossed: their emails join the ledger."""
+        from sync.reports.scheduled import plan_scheduled
+
+        with self.store.transaction() as tx:
+            owed = plan_scheduled(self.ruleset, tx, now)
+            report.add_planned(tx.ledger.add(owed, self.wall_clock()))
 
     # -- people: teams and round-robin turns ----------------------------------------------------
 

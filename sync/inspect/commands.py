@@ -16,12 +16,17 @@ from sync.inspect.compare import compare_configs, format_compare
 from sync.inspect.explain import explain_record, parse_target
 from sync.inspect.explain_text import format_explain
 from sync.inspect.plan import MAX_DAYS, due_plan, format_plan
+from sync.inspect.scheduled import explain_scheduled, format_scheduled, is_scheduled_target
 from sync.store.transaction import Transaction
 from sync.wiring import open_store
 
 
 def explain(ruleset: RuleSet, target: str, now: datetime, as_json: bool) -> str:
-    """``crm-sync explain STREAM:RECORD_ID``; raises :class:`InspectError` on bad input."""
+    """``crm-sync explain STREAM:RECORD_ID`` (or ``schedule:RULE``, ``metrics:RULE`` for a scheduled
+    rule); raises :class:`InspectError` on bad input."""
+    if is_scheduled_target(target):
+        found = _read(ruleset, lambda tx: explain_scheduled(tx, ruleset, target, now))
+        return _json(found) if as_json else format_scheduled(found, ruleset.timezone)
     stream, record_id = parse_target(target, ruleset)
     report = _read(ruleset, lambda tx: explain_record(tx, ruleset, stream, record_id, now))
     return _json(report) if as_json else format_explain(report, ruleset.timezone)

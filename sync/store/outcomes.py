@@ -73,3 +73,7 @@ class RuleOutcomes(Repository):
             .where(col(RuleOutcome.record_key).in_(record_keys), col(RuleOutcome.state) == "armed")
             .values(state="cancelled", decided_at=now, reason=reason)
         )
+
+    def save(self, row: RuleOutcome) -> None:
+        """Add or update one outcome row (scheduled rules file theirs one at a time)."""
+        self._session.add(row)

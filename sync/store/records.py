@@ -9,7 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from sync.store.changes import change_row
+from sync.reports.history import RecordHistory, history_from_rows
+from sync.store.changes import CHANGED, change_row
 from sync.store.repository import Repository
 from sync.store.tables import RecordChange, Rejection, TrackedRecord
 
@@ -96,3 +97,38 @@ class Records(Repository):
             row.next_due = None
             self._session.add(row)
         return len(rows)
+
+    def with_changes(
+        self, stream: str, include_deleted: bool = False, first_seen_since: datetime | None = None
+    ) -> list[RecordHistory]:
+        """Every unrejected record of a stream (first seen since a time, when given) with the changes
+        seen on it, in two queries: what reports read."""
+        rejected = select(Rejection.record_key).where(Rejection.stream == stream)
+        query = select(TrackedRecord).where(
+            TrackedRecord.stream == stream, col(TrackedRecord.key).not_in(rejected)
+        )
+        if first_seen_since is not None:
+            query = query.where(col(TrackedRecord.first_seen) >= first_seen_since)
+        if not include_deleted:
+            query = query.where(col(TrackedRecord.deleted_at).is_(None))
+        rows = list(self._session.exec(query).all())
+        changes: dict[str, list[tuple[datetime, Any]]] = {row.key: [] for row in rows}
+        changed = select(RecordChange.record_key, RecordChange.seen_at, RecordChange.changes).where(
+            RecordChange.kind == CHANGED,
+            col(RecordChange.record_key).in_(select(TrackedRecord.key).where(TrackedRecord.stream == stream)),
+        )
+        for key, seen_at, fields in self._session.execute(changed).all():
+            if key in changes:
+                changes[key].append((seen_at, fields))
+        return [
+            history_from_rows(
+                row.key,
+                row.record_id,
+                row.snapshot,
+                row.first_seen,
+                row.last_seen,
+                row.deleted_at,
+                changes[row.key],
+            )
+            for row in rows
+        ]

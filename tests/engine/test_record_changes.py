@@ -52,3 +52,25 @@ def test_the_store_logs_first_sightings_and_changes_once_each(harness: Callable[
     ]
     assert first[1].seen_at - first[0].seen_at == timedelta(hours=1)
     assert [c.kind for c in second] == ["first_seen"]
+
+
+def test_a_records_history_tells_when_a_field_changed(harness: Callable[..., Harness]) -> None:
+    """Reports read when the plan was filled and the status turned Green from the store alone."""
+    from sync.reports.sli import has_plan, is_resolved
+
+    h = harness(RULES)
+    h.crm.put(STREAM, sli(1))
+    h.cycle()
+    start = h.clock()
+    h.clock.advance(hours=5)
+    h.crm.update(STREAM, sli(1)["Id"], Intervention_Plan__c="Replace the caregiver")
+    h.cycle()
+    h.clock.advance(days=3)
+    h.crm.update(STREAM, sli(1)["Id"], Client_Status__c="Green")
+    h.cycle()
+    with h.store.transaction() as tx:
+        (record,) = tx.records.with_changes(STREAM)
+    assert record.became(has_plan) == start + timedelta(hours=5)
+    assert record.became(is_resolved) == start + timedelta(hours=5, days=3)
+    states = [state["Client_Status__c"] for _, state in record.states()]
+    assert states == ["Orange", "Orange", "Green"]

@@ -295,7 +295,7 @@ def test_report_nps_from_the_stored_responses(
     monkeypatch.setenv("CRM_SYNC_DATABASE_URL", f"sqlite:///{tmp_path / 'state.db'}")
     config = str(Path(__file__).resolve().parents[2] / "config.yaml")
     assert main(["report", "nps", "--period", "all", "--json", "-c", config]) == 0
-    (row,) = json.loads(capsys.readouterr().out)
+    (row,) = json.loads(capsys.readouterr().out)["tables"]["nps"]
     assert (row["promoters"], row["passives"], row["detractors"], row["responses"]) == (2, 1, 1, 4)
     assert row["nps"] == 25.0
     assert main(["report", "nps", "--by", "company", "-c", config]) == 0

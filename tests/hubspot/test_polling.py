@@ -6,6 +6,7 @@ import dataclasses
 import re
 from datetime import timedelta
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 
@@ -153,8 +154,9 @@ def test_a_call_logged_on_a_crm_sync_ticket_re_emits_its_submission(
     )
     first = list(connector.poll(stream, None))
     owner = {"id": analyst["id"], **{k: analyst[k] for k in ("email", "firstName", "lastName")}}
+    stage = {"hs_pipeline_stage": ANY, "closed_date": None}  # the shipped config reads them for reports
     assert [r["ticket"] for r in all_records(first)] == [
-        {"id": ticket.crm_id, "calls_logged": 0, "owner": owner},
+        {"id": ticket.crm_id, "calls_logged": 0, "owner": owner, **stage},
         None,
     ]
     cursor = {
@@ -173,7 +175,7 @@ def test_a_call_logged_on_a_crm_sync_ticket_re_emits_its_submission(
 
     [record] = all_records(pages)
     assert record["id"] == sid
-    assert record["ticket"] == {"id": ticket.crm_id, "calls_logged": 1, "owner": owner}
+    assert record["ticket"] == {"id": ticket.crm_id, "calls_logged": 1, "owner": owner, **stage}
     assert record["analyst"]["id"] == analyst["id"]
     assert all_records(connector.poll(stream, pages[-1].cursor)) == [
         record

@@ -70,7 +70,7 @@ def test_each_level_reads_what_its_fields_and_relations_need(stream: Stream) -> 
     assert {name: (link.source, link.properties) for name, link in shape.links.items()} == {
         "contact": (None, ("email", "firstname", "lastname")),
         "company": ("contact", ("name", "cs_business_analyst")),
-        "ticket": (None, ("crm_sync_key", "hubspot_owner_id")),
+        "ticket": (None, ("hs_pipeline_stage", "closed_date", "crm_sync_key", "hubspot_owner_id")),
     }
     assert [(o.name, o.source, o.property) for o in shape.owners] == [
         ("analyst", "company", "cs_business_analyst"),

@@ -7,13 +7,17 @@ NPS surveys. Pure over the records it is given; the CLI reads them from the stor
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Literal
 
 from rules.expressions import to_datetime, to_int
 from rules.model import lookup
+from sync.reports.history import RecordHistory
+from sync.reports.kpi import nps_trend
+from sync.reports.model import Report, Table
+from sync.reports.window import Window
 
 Period = Literal["day", "week", "month", "year", "all"]
 GroupBy = Literal["company", "survey"] | None
@@ -115,3 +119,44 @@ def parse_day(text: str, zone: tzinfo, end: bool = False) -> datetime:
     if end and len(text.strip()) == 10:
         moment += timedelta(days=1)
     return moment
+
+
+def nps_document(
+    histories: Sequence[RecordHistory],
+    window: Window,
+    now: datetime,
+    *,
+    period: Period,
+    by: GroupBy,
+    zone: tzinfo,
+) -> Report:
+    """The NPS table as a :class:`Report`, with the weekly trend and its rolling 28-day line."""
+    rows = nps_report(
+        ((h.snapshot, h.first_seen) for h in histories),
+        since=window.since,
+        until=window.until,
+        period=period,
+        by=by,
+        zone=zone,
+    )
+    columns = (
+        "period",
+        *(("group",) if by else ()),
+        "nps",
+        "promoters",
+        "passives",
+        "detractors",
+        "responses",
+    )
+    table = Table(
+        "nps",
+        "Net Promoter Score (% promoters - % detractors)",
+        columns,
+        tuple(
+            (r.period, *((r.group,) if by else ()), r.nps, r.promoters, r.passives, r.detractors, r.responses)
+            for r in rows
+        ),
+    )
+    return Report(
+        "nps", "Net Promoter Score", window.label, now, (table,), (nps_trend(histories, window, zone),)
+    )
