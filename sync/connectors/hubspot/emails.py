@@ -19,6 +19,7 @@ from typing import Any
 from hubspot.crm.association_type import AssociationType
 
 from rules.actions.email import EmailPayload, SendEmail
+from rules.actions.log_email import LogEmailPayload
 from sync.connectors.base import ConnectorError, CrmUnavailable, DeliveryResult, OwedAction, chunks
 
 from .api import OBJECT_BATCH, HubSpotApi, association
@@ -162,3 +163,31 @@ def _log_sent(
                 if action.external_id in errors
                 else unconfirmed(action, "email log")
             )
+
+
+def deliver_logs(
+    api: HubSpotApi,
+    ctx: RecordContext,
+    actions: Sequence[OwedAction],
+    results: Results,
+    now: Callable[[], datetime],
+) -> None:
+    """``log_email``: emails crm-sync sent by SMTP, logged on their record's crm-sync ticket and contact
+    like the customer emails sent through HubSpot (same reference, same look-up before a retry)."""
+    to_log: list[tuple[OwedAction, dict[str, Any], str]] = []
+    for action in actions:
+        payload = action.payload_as(LogEmailPayload)
+        ticket_id = ctx.ticket(action.record_id)
+        if not ticket_id:
+            results[action.key] = DeliveryResult.failed(
+                action.key, "no crm-sync ticket on this record yet to log the email on", give_up_after=3
+            )
+            continue
+        message: dict[str, Any] = {"to": payload.to.email, "cc": [p.email for p in payload.cc]}
+        if payload.sender is not None:
+            message["from"] = payload.sender.email
+        custom = {"subject": payload.subject, "body": payload.text or "", "html": payload.html or ""}
+        to_log.append((action, {"message": message, "customProperties": custom}, ticket_id))
+        results[action.key] = DeliveryResult.delivered(action.key, None)
+    if to_log:
+        _log_sent(api, ctx, to_log, results, now)
