@@ -24,11 +24,11 @@ from rules.settings import Strict
 
 
 class EmailParams(Strict):
-    to: list[str] = Field(min_length=1)
+    to: list[str] = Field(default_factory=list)
     cc: list[str] = Field(default_factory=list)
     sender: str | None = None
     subject: str
-    template: str
+    template: str | None = None
     channel: Literal["crm", "smtp", "slack", "teams"] | None = None
     room: str | None = None
 
@@ -80,6 +80,19 @@ class _Email(ActionKind[EmailParams, CompiledEmail]):
         if target is None:
             return None
         own = target not in ("smtp", "slack", "teams")
+        if params.room is not None:  # a chat message: its subject and the record link, to the room
+            extra = [k for k in ("to", "cc", "sender", "template") if getattr(params, k)]
+            for key in extra:
+                scope.error(key, f"a {target} message goes to its room: {key} is for emails")
+            subject = scope.text("subject", params.subject)
+            if subject is None or extra:
+                return None
+            return CompiledEmail((), (), (), subject, "", target, params.room)
+        if not params.to:
+            scope.error("to", "required key is missing")
+        if params.template is None:
+            scope.error("template", "required key is missing")
+            return None
         to = scope.recipients("to", params.to)
         cc = scope.recipients("cc", params.cc)
         sender = scope.recipients("sender", [params.sender]) if params.sender is not None else ()
@@ -87,7 +100,7 @@ class _Email(ActionKind[EmailParams, CompiledEmail]):
             scope.role("sender", sender[0].role)  # its person is ``roles.NAME`` in texts
         subject = scope.text("subject", params.subject)
         template = scope.template("template", params.template)
-        if subject is None or template is None:
+        if subject is None or template is None or not params.to:
             return None
         log_in = scope.stream.crm if target == "smtp" and self.logged and scope.carries("log_email") else None
         return CompiledEmail(to, cc, sender, subject, template, None if own else target, params.room, log_in)
