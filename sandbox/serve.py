@@ -46,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
 CHAT_ROOMS = (("slack", "cs-alerts"), ("teams", "cs-alerts"))
 
 
+#: How many ``export`` lines ``serve`` prints: the CRMs' six, the SMTP server's five, one per chat room.
+EXPORT_COUNT = 6 + 5 + len(CHAT_ROOMS)
+
+
 def channel_env(base_url: str, smtp_env: dict[str, str]) -> dict[str, str]:
     """The variables of the ``email:`` and ``chat:`` sections, printed after the CRMs' six."""
     chat = {
