@@ -51,6 +51,7 @@ def received(raw: bytes, clock: Clock) -> SentEmail:
         body=_text(message),
         related_id=message.get("X-Crm-Sync-Related-Id"),
         sent_at=clock().isoformat(),
+        message_id=message.get("Message-ID"),
     )
 
 

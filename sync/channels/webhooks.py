@@ -48,8 +48,8 @@ class WebhookOutlet:
         self.body = body
         self.timeout = timeout
         self.sleep = sleep
+        self.verify = verify  # per request: a session's own would lose to REQUESTS_CA_BUNDLE
         self.session = requests.Session()
-        self.session.verify = verify
 
     def deliver(self, actions: Sequence[OwedAction]) -> list[DeliveryResult]:
         return [self._post(action) for action in actions]
@@ -67,7 +67,7 @@ class WebhookOutlet:
 
         def attempt() -> requests.Response:
             try:
-                response = self.session.post(url, json=body, timeout=self.timeout)
+                response = self.session.post(url, json=body, timeout=self.timeout, verify=self.verify)
             except requests.RequestException as exc:
                 raise again_or_error(
                     POLICY.error(f"{self.name} webhook: {type(exc).__name__}", 0), False, None
