@@ -101,7 +101,9 @@ def detractors(world: World) -> set[str]:
     return {sid for raw, sid in world.summary.nps.items() if raw.strip().isdigit() and int(raw) < 7}
 
 
-def test_staff_notices_go_by_smtp_and_chat_and_the_contact_email_is_logged_on_the_ticket(world: World) -> None:
+def test_staff_notices_go_by_smtp_and_chat_and_the_contact_email_is_logged_on_the_ticket(
+    world: World,
+) -> None:
     contacts_before = {c["properties"].get("email") for c in world.hubspot("contacts", "email")}
     report = world.cycle(backfill=True)
     assert report.ok, report.errors
@@ -204,9 +206,12 @@ def test_smtp_and_webhook_faults_are_retried_without_loss(world: World) -> None:
 
 
 def test_a_permanent_smtp_rejection_dead_letters_that_email_with_the_server_reply(world: World) -> None:
-    world.box.add_fault({"crm": "smtp", "status": 550, "body": "5.1.1 <nobody@example.com>: mailbox unavailable"})
+    world.box.add_fault(
+        {"crm": "smtp", "status": 550, "body": "5.1.1 <nobody@example.com>: mailbox unavailable"}
+    )
     assert world.cycle(backfill=True).ok
     (dead,) = [a for a in world.actions() if a.status == "dead"]
     assert dead.kind in ("send_email", "notify") and dead.attempts == 1
-    assert "rejected the email: 550 5.1.1 <nobody@example.com>: mailbox unavailable" in (dead.last_error or "")
-
+    assert "rejected the email: 550 5.1.1 <nobody@example.com>: mailbox unavailable" in (
+        dead.last_error or ""
+    )
