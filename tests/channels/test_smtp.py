@@ -8,7 +8,6 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from rules.actions.base import Person
 from rules.actions.email import EmailPayload
 from rules.settings import EmailSettings, Settings
 from sync.channels.smtp import SmtpOutlet, build_message, checks, connect

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from sandbox.serve import channel_env
-from sandbox.server import SERVER_FILE
-from sandbox.smtp import SandboxSmtpServer
 from sandbox.testing import SandboxHandle, sandbox_server, sandbox_server_session  # noqa: F401
 from sync.cli import main
 
@@ -23,23 +20,18 @@ Doctor = Callable[..., tuple[int, dict[str, Any]]]
 
 
 @pytest.fixture
-def org(sandbox_server: SandboxHandle, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxHandle]:  # noqa: F811
+def org(sandbox_server: SandboxHandle, monkeypatch: pytest.MonkeyPatch) -> SandboxHandle:  # noqa: F811
     """The served sandbox as an admin would have set it up for the shipped config: the variables
-    ``sandbox serve`` prints (its SMTP server's included), a transactional email id, and HubSpot owners
-    in the three teams."""
-    smtp = SandboxSmtpServer(
-        sandbox_server.sandbox, "127.0.0.1", 0, sandbox_server.server.tls_dir / SERVER_FILE
-    )
-    env = {**sandbox_server.client_env(), **channel_env(sandbox_server.url, smtp.env())}
-    for name, value in env.items():
+    ``sandbox serve`` prints (its SMTP server's and chat webhooks' included), a transactional email id,
+    and HubSpot owners in the three teams."""
+    for name, value in sandbox_server.client_env().items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("HUBSPOT_TRANSACTIONAL_EMAIL_ID", EMAIL_ID)
     hubspot = sandbox_server.sandbox.hubspot
     hubspot.seed_owner("ana@example.com", "Ana", "Lyst", ["Customer Success"])
     hubspot.seed_owner("mo@example.com", "Mo", "Nager", ["Customer Success Managers"])
     hubspot.seed_owner("bea@example.com", "Bea", "Pia", ["BPA"])
-    with smtp:
-        yield sandbox_server
+    return sandbox_server
 
 
 @pytest.fixture
