@@ -8,8 +8,8 @@ reply code (a 4xx to defer, a 5xx to reject) or drop the connection (``"drop": t
 
 from __future__ import annotations
 
+import logging
 import ssl
-import warnings
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import getaddresses
@@ -21,8 +21,15 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from sandbox.core import Clock, SandboxRequest, SentEmail
 
-# aiosmtpd 1.4 warns about its own legacy attribute on every successful login.
-warnings.filterwarnings("ignore", message="Session.login_data is deprecated")
+
+class _QuietLegacyLogin(logging.Filter):
+    """aiosmtpd 1.4 logs a warning about its own legacy attribute on every successful login."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Session.login_data is deprecated" not in record.getMessage()
+
+
+logging.getLogger("mail.log").addFilter(_QuietLegacyLogin())
 
 USERNAME = "crm-sync"
 PASSWORD = "sandbox-smtp-password"
