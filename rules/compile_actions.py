@@ -52,10 +52,14 @@ class ActionCompiler:
             action_id = name if counts[name] == 1 else f"{name}.{counts[name]}"
             at: Loc = (*loc, index, name)
             kind = known[name]
-            if name not in capabilities and not kind.channels:
+            if not kind.in_rules:
                 self.texts.error(
-                    at, f"{stream.crm} cannot {name}; its actions are {', '.join(sorted(capabilities))}"
+                    at, f"{name} is not a rule action: crm-sync owes it by itself (see its kind)"
                 )
+                continue
+            if name not in capabilities and not kind.channels:
+                offered = sorted(c for c in capabilities if c not in known or known[c].in_rules)
+                self.texts.error(at, f"{stream.crm} cannot {name}; its actions are {', '.join(offered)}")
                 continue
             scope = _Scope(self, stream, at, context_roles)
             compiled = kind.compile(kind.params.model_validate(params or {}), scope)

@@ -196,6 +196,8 @@ class ActionKind(ABC, Generic[ParamsT, CompiledT]):
     payload: ClassVar[type[Payload]]
     #: The channels it can be delivered by (``crm``, ``smtp``, ``slack``, ``teams``); empty: its CRM only.
     channels: ClassVar[frozenset[str]] = frozenset()
+    #: ``False`` for a kind crm-sync owes by itself (``log_email``), never written in a rule.
+    in_rules: ClassVar[bool] = True
 
     @abstractmethod
     def compile(self, params: ParamsT, scope: CompileScope) -> CompiledT | None:

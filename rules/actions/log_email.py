@@ -31,6 +31,7 @@ class LogEmail(ActionKind[LogEmailParams, None]):
     """The CRM's record of an email crm-sync sent by SMTP (an engagement, an activity)."""
 
     name = "log_email"
+    in_rules = False
     params = LogEmailParams
     payload = LogEmailPayload
 

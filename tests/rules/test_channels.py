@@ -119,7 +119,7 @@ def test_a_customer_email_cannot_go_to_a_chat_room(write_config: Callable[..., P
 
 def test_log_email_is_not_a_rule_action(write_config: Callable[..., Path]) -> None:
     (error,) = errors_of(write_config(rule("salesforce.sli", "log_email: {}")))
-    assert "salesforce cannot log_email" in error
+    assert "rules[0].actions[0].log_email: log_email is not a rule action" in error
 
 
 def test_validate_shows_each_rule_s_channel(
