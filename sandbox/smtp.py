@@ -105,12 +105,6 @@ class _TlsController(Controller):
             authenticator=_authenticator,
         )
 
-    def _trigger_server(self) -> None:  # the readiness probe would need STARTTLS; connecting is enough
-        import socket
-
-        with socket.create_connection((self.hostname, self.port), timeout=2) as sock:
-            sock.recv(1024)
-
 
 class SandboxSmtpServer:
     """An SMTP server for one sandbox on ``host:port`` (0 picks a free port), certificate from ``tls_dir``."""
