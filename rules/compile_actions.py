@@ -29,12 +29,14 @@ class ActionCompiler:
         role_settings: Mapping[str, s.RoleSettings],
         timer: TimerCompiler,
         crms: Profiles,
+        settings: s.Settings | None = None,
     ) -> None:
         self.texts = texts
         self.roles = roles
         self.role_settings = role_settings
         self.compile_timer = timer
         self.crms = crms
+        self.settings = settings or s.Settings()
 
     def compile(
         self, stream: Stream, actions: Sequence[Mapping[str, Any]], loc: Loc
@@ -49,16 +51,21 @@ class ActionCompiler:
             counts[name] = counts.get(name, 0) + 1
             action_id = name if counts[name] == 1 else f"{name}.{counts[name]}"
             at: Loc = (*loc, index, name)
-            if name not in capabilities:
+            kind = known[name]
+            if not kind.in_rules:
                 self.texts.error(
-                    at, f"{stream.crm} cannot {name}; its actions are {', '.join(sorted(capabilities))}"
+                    at, f"{name} is not a rule action: crm-sync owes it by itself (see its kind)"
                 )
                 continue
-            kind = known[name]
+            if name not in capabilities and not kind.channels:
+                offered = sorted(c for c in capabilities if c not in known or known[c].in_rules)
+                self.texts.error(at, f"{stream.crm} cannot {name}; its actions are {', '.join(offered)}")
+                continue
             scope = _Scope(self, stream, at, context_roles)
             compiled = kind.compile(kind.params.model_validate(params or {}), scope)
             if compiled is not None:
-                specs.append(ActionSpec(id=action_id, kind=kind, target=stream.crm, compiled=compiled))
+                target = kind.target(compiled) or stream.crm
+                specs.append(ActionSpec(id=action_id, kind=kind, target=target, compiled=compiled))
         return tuple(specs), tuple(sorted(context_roles))
 
     def role_ref(self, name: str, stream: Stream, loc: Loc) -> bool:
@@ -73,6 +80,66 @@ class ActionCompiler:
             )
             return False
         return True
+
+    def channel(
+        self,
+        kind: str,
+        allowed: frozenset[str],
+        requested: str | None,
+        room: str | None,
+        stream: Stream,
+        loc: Loc,
+    ) -> str | None:
+        """The delivery target of an action of ``kind`` (a CRM's name, ``smtp``, ``slack``, ``teams``):
+        the one ``requested`` if it is configured, else the default for the stream's CRM."""
+        profile = self.crms[stream.crm]
+        can = kind in profile.capabilities
+        email = self.settings.email is not None
+        where: Loc = (*loc, "channel")
+        if requested is None:
+            if email and (getattr(profile, "email_channel", "crm") == "smtp" or not can):
+                requested = "smtp"
+            elif can:
+                requested = "crm"
+            else:
+                self.texts.error(
+                    loc, f"{stream.crm} cannot {kind} and there is no email: section for channel smtp"
+                )
+                return None
+        if requested not in allowed:
+            self.texts.error(
+                where, f"{kind} cannot go by {requested}; its channels are {', '.join(sorted(allowed))}"
+            )
+            return None
+        if room is not None and requested not in s.CHAT_SERVICES:
+            self.texts.error((*loc, "room"), f"a room is for channel slack or teams, not {requested}")
+            return None
+        if requested == "crm":
+            if not can:
+                self.texts.error(
+                    where, f"{stream.crm} cannot {kind}; choose channel smtp (with an email: section)"
+                )
+                return None
+            return stream.crm
+        if requested == "smtp":
+            if not email:
+                self.texts.error(where, "channel smtp needs an email: section (host, port, from_address...)")
+                return None
+            return requested
+        rooms = self.settings.chat.rooms(requested) if self.settings.chat is not None else {}
+        if room is None:
+            self.texts.error(
+                where, f"channel {requested} needs a room (one of chat.{requested} in this config)"
+            )
+            return None
+        if room not in rooms:
+            known = ", ".join(sorted(rooms)) or "none"
+            self.texts.error(
+                (*loc, "room"),
+                f"unknown {requested} room {room!r} (chat.{requested} has: {known})" + suggest(room, rooms),
+            )
+            return None
+        return requested
 
 
 class _Scope:
@@ -142,6 +209,14 @@ class _Scope:
         if settings is None:
             return None
         return self._compiler.compile_timer(settings, self._at(key), self._stream.fields)
+
+    def channel(
+        self, kind: str, allowed: frozenset[str], requested: str | None, room: str | None
+    ) -> str | None:
+        return self._compiler.channel(kind, allowed, requested, room, self._stream, self._loc)
+
+    def carries(self, kind: str) -> bool:
+        return kind in self._compiler.crms[self._stream.crm].capabilities
 
     def template(self, key: str | tuple[str | int, ...], name: str) -> str | None:
         loc = self._at(key)

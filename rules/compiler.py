@@ -38,7 +38,7 @@ def load_rules(path: Path | str, crms: Profiles, offline: bool = False) -> RuleS
     unset environment variables and secret files read as placeholders (everything else is checked)."""
     path = Path(path)
     doc, errors = load_document(path, Environment(offline=offline))
-    read_secret_files(doc, path.parent, crms, errors, offline)
+    read_secret_files(doc, path.parent, [*crms, "email"], errors, offline)
     settings = validate_settings(doc, crms, errors)
     if settings is None:
         raise ConfigErrors(errors)
@@ -73,7 +73,9 @@ class _Compiler:
         self.texts = TextChecker(self.doc, self.errors, template_dir, sources)
         self.streams = self._streams()
         self.roles = self._roles()
-        actions = ActionCompiler(self.texts, self.roles, self.settings.roles, self._timer, self.crms)
+        actions = ActionCompiler(
+            self.texts, self.roles, self.settings.roles, self._timer, self.crms, self.settings
+        )
         rules = []
         seen: dict[str, int] = {}
         for index, rule_settings in enumerate(self.settings.rules):

@@ -38,5 +38,10 @@ class CrmProfile(Protocol):
         """The default link template to a record, from the section, the object and the id field."""
         ...
 
+    @property
+    def email_channel(self) -> str:
+        """Where its emails go by default when an ``email:`` section exists: ``smtp`` or ``crm``."""
+        ...
+
 
 Profiles = Mapping[str, CrmProfile]

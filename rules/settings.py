@@ -259,6 +259,56 @@ class ScheduledRuleSettings(Strict):
         return self
 
 
+CHAT_SERVICES = ("slack", "teams")
+CHANNELS = ("crm", "smtp", *CHAT_SERVICES)
+
+
+class EmailSettings(Strict):
+    """The ``email:`` section: an SMTP server that sends ``notify`` and ``send_email`` (``channel: smtp``).
+    ``security``: ``starttls`` (upgrade a plain connection, port 587), ``tls`` (implicit TLS, port 465)
+    or ``none`` (a local relay only). ``password_file`` reads the password from a mounted secret."""
+
+    host: str = Field(min_length=1)
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    password: str | None = None
+    from_address: str = Field(min_length=1)
+    from_name: str | None = None
+    reply_to: str | None = None
+    ca_bundle: str | None = None
+    timeout: DurationField = Duration(seconds=30)
+
+    @model_validator(mode="after")
+    def _login_pair(self) -> EmailSettings:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("give both username and password (or password_file), or neither")
+        return self
+
+
+class ChatSettings(Strict):
+    """The ``chat:`` section: incoming webhook URLs by room, per service (keep them in the environment:
+    a webhook URL is a secret)."""
+
+    slack: dict[str, str] = Field(default_factory=dict)
+    teams: dict[str, str] = Field(default_factory=dict)
+    ca_bundle: str | None = None
+    timeout: DurationField = Duration(seconds=15)
+
+    @field_validator("slack", "teams")
+    @classmethod
+    def _urls(cls, rooms: dict[str, str]) -> dict[str, str]:
+        for room, url in rooms.items():
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", room):
+                raise ValueError(f"room {room!r}: use letters, digits, '-', '_' and '.'")
+            if not url:
+                raise ValueError(f"room {room!r}: the webhook URL is empty")
+        return rooms
+
+    def rooms(self, service: str) -> dict[str, str]:
+        return dict(getattr(self, service, {}) or {})
+
+
 class Settings(Strict):
     """The whole configuration file (after includes are merged)."""
 
@@ -272,6 +322,8 @@ class Settings(Strict):
     roles: dict[str, RoleSettings] = Field(default_factory=dict)
     rules: list[RuleSettings] = Field(default_factory=list)
     scheduled: list[ScheduledRuleSettings] = Field(default_factory=list)
+    email: EmailSettings | None = None
+    chat: ChatSettings | None = None
     # The CRM sections (``salesforce:``, ``hubspot:``...), each validated by its adapter's settings model.
     connections: dict[str, ConnectionSettings] = Field(default_factory=dict)
 

@@ -20,6 +20,7 @@ from email.utils import formatdate
 from pathlib import Path
 from typing import Any, Protocol
 
+from sandbox.chat import ChatReceiver
 from sandbox.clock import OffsetClock, SettableClock
 from sandbox.control import ControlEndpoints, is_control
 from sandbox.core import (
@@ -108,9 +109,11 @@ class Sandbox:
         self.hubspot: Any = self._build(
             hubspot, "sandbox.hubspot", "HubSpotEmulator", "HubSpotSettings", "hubspot"
         )
+        self.chat = ChatReceiver(self.clock)
         self._emulators: tuple[tuple[str, Any], ...] = (
             ("salesforce", self.salesforce),
             ("hubspot", self.hubspot),
+            ("chat", self.chat),
         )
         self._lock = threading.RLock()
         self._faults = Faults()
@@ -227,6 +230,22 @@ class Sandbox:
         with self._lock:
             return [e.as_json() for e in list(self.outbox.emails)]
 
+    def chat_messages(self) -> list[dict[str, Any]]:
+        """Messages the chat webhooks took (``GET /_sandbox/chat``)."""
+        with self._lock:
+            return [dict(m) for m in self.chat.messages]
+
+    def receive_email(self, email: SentEmail) -> None:
+        """A message the SMTP server accepted."""
+        with self._lock:
+            self.outbox.record(email)
+        self._changed(mutating=True)
+
+    def take_fault(self, target: str, request: SandboxRequest) -> SandboxResponse | None:
+        """The injected answer for a request that does not come through ``dispatch`` (SMTP)."""
+        with self._lock:
+            return self._faults.take(target, request)
+
     def requests(self) -> list[dict[str, Any]]:
         with self._lock:
             return [dict(r) for r in self._requests]
@@ -269,6 +288,7 @@ class Sandbox:
                 self.clock.reset()
             self.salesforce.reset()
             self.hubspot.reset()
+            self.chat.reset()
             self.outbox.clear()
             self._faults.clear()
             self._requests.clear()
@@ -284,6 +304,7 @@ class Sandbox:
                 "salesforce": self.salesforce.snapshot(),
                 "hubspot": self.hubspot.snapshot(),
                 "emails": self.emails(),
+                "chat": self.chat.snapshot(),
                 "requests": self.requests(),
             }
             clock = self._clock_snapshot()
@@ -311,6 +332,7 @@ class Sandbox:
         with self._lock:
             self.salesforce.restore(state["salesforce"])
             self.hubspot.restore(state["hubspot"])
+            self.chat.restore(state.get("chat") or {})
             self.outbox.clear()
             for email in state.get("emails", []):
                 self.outbox.record(SentEmail(**email))

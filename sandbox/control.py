@@ -33,6 +33,8 @@ class Controllable(Protocol):
 
     def emails(self) -> list[dict[str, Any]]: ...
 
+    def chat_messages(self) -> list[dict[str, Any]]: ...
+
     def requests(self) -> list[dict[str, Any]]: ...
 
     def faults(self) -> list[dict[str, Any]]: ...
@@ -58,6 +60,7 @@ class ControlEndpoints:
         self._handlers: dict[tuple[str, str], Callable[[SandboxRequest], SandboxResponse]] = {
             ("GET", "/health"): lambda r: json_response(200, {"status": "ok", "crms": list(CRMS)}),
             ("GET", "/emails"): lambda r: json_response(200, {"emails": box.emails()}),
+            ("GET", "/chat"): lambda r: json_response(200, {"messages": box.chat_messages()}),
             ("GET", "/requests"): lambda r: json_response(200, {"requests": box.requests()}),
             ("GET", "/faults"): lambda r: json_response(200, {"faults": box.faults()}),
             ("POST", "/faults"): self._post_fault,

@@ -127,9 +127,12 @@ class SentEmail:
     body: str
     related_id: str | None
     sent_at: str
+    message_id: str | None = None  # SMTP only: the Message-ID header (the same on every resend)
 
     def as_json(self) -> dict[str, Any]:
+        extra = {"message_id": self.message_id} if self.message_id is not None else {}
         return {
+            **extra,
             "source": self.source,
             "to": self.to,
             "cc": self.cc,

@@ -1,8 +1,8 @@
 """``make demo``: the worker against the local sandbox, end to end, over HTTPS with the real clients.
 
-Starts the sandbox on a free port, seeds a small realistic org and portal, then runs ``crm-sync run
---once`` (the real command, reading the project's ``config.yaml`` and the six variables the sandbox
-prints) four times: now, and with the rules' clock set a day, 15 days and 31 days ahead, printing after
+Starts the sandbox on a free port (and its SMTP server on another), seeds a small realistic org and
+portal, then runs ``crm-sync run --once`` (the real command, reading the project's ``config.yaml`` and
+the variables ``sandbox serve`` prints) four times: now, and with the rules' clock set a day, 15 days and 31 days ahead, printing after
 each cycle what crm-sync did in each CRM. Ends with ``crm-sync status``.
 """
 
@@ -19,12 +19,16 @@ from typing import Any
 
 from sandbox.app import Sandbox
 from sandbox.demo_data import seed_demo
-from sandbox.server import SandboxServer
+from sandbox.serve import channel_env
+from sandbox.server import SERVER_FILE, SandboxServer
+from sandbox.smtp import SandboxSmtpServer
 
 
 def _counts(sandbox: Sandbox) -> dict[str, int]:
     return {
         "emails": len(sandbox.emails()),
+        "chat": len(sandbox.chat_messages()),
+        "hs_logs": len(sandbox.hubspot.objects("emails")),
         "requests": len(sandbox.requests()),
         "tasks": len(sandbox.salesforce.records("Task")),
         "posts": len(sandbox.salesforce.records("FeedItem")),
@@ -40,11 +44,23 @@ def _show_changes(sandbox: Sandbox, before: dict[str, int]) -> None:
     for request in requests:
         by_crm[str(request["crm"])] = by_crm.get(str(request["crm"]), 0) + 1
     print(f"  API requests: {', '.join(f'{k} {v}' for k, v in sorted(by_crm.items())) or 'none'}")
-    print(f"  emails sent: {len(emails)}")
+    by_channel: dict[str, int] = {}
+    for email in emails:
+        by_channel[str(email["source"])] = by_channel.get(str(email["source"]), 0) + 1
+    channels = ", ".join(f"{source} {count}" for source, count in sorted(by_channel.items()))
+    print(f"  emails sent: {len(emails)}" + (f" (by {channels})" if channels else ""))
     for email in emails[:40]:
         print(f"    [{email['source']}] to {', '.join(email['to'])}: {email['subject']}")
     if len(emails) > 40:
         print(f"    ... and {len(emails) - 40} more")
+    chat = sandbox.chat_messages()[before["chat"] :]
+    if chat:
+        print(f"  chat messages: {len(chat)}")
+        for message in chat[:12]:
+            print(f"    [{message['service']} #{message['room']}] {message['text'].splitlines()[0]}")
+    logged = sandbox.hubspot.objects("emails")[before["hs_logs"] :]
+    if logged:
+        print(f"  emails logged on HubSpot tickets: {len(logged)}")
     for label, rows, text in (
         (
             "Salesforce Tasks",
@@ -93,13 +109,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("Seeded the sandbox.")
     for line in summary.lines():
         print(f"  {line}")
-    with SandboxServer(sandbox, port=0, tls_dir=workdir / "tls") as server:
+    server = SandboxServer(sandbox, port=0, tls_dir=workdir / "tls")
+    smtp = SandboxSmtpServer(sandbox, "127.0.0.1", 0, workdir / "tls" / SERVER_FILE)
+    with server, smtp:
         env = {
             **os.environ,
             **sandbox.client_env(server.url, server.ca_bundle),
+            **channel_env(server.url, smtp.env()),
             "CRM_SYNC_DATABASE_URL": f"sqlite:///{workdir / 'crm-sync.db'}",
         }
-        print(f"Sandbox serving Salesforce and HubSpot at {server.url}\n")
+        print(
+            f"Sandbox serving Salesforce, HubSpot and chat webhooks at {server.url}, SMTP on port {smtp.port}\n"
+        )
         steps = [
             ("Cycle 1: now", None),
             (

@@ -9,6 +9,10 @@ from typing import Any
 
 from sandbox.core import CRMS, SandboxRequest, SandboxResponse
 
+#: What a fault can apply to: a CRM, the SMTP server (``status`` is then an SMTP reply code) or the
+#: chat webhooks.
+TARGETS = (*CRMS, "smtp", "chat")
+
 
 class DropConnection(SandboxResponse):
     """A response the transport must not send: it closes the connection instead.
@@ -47,8 +51,8 @@ class Fault:
         if not isinstance(spec, dict):
             raise ValueError("fault must be a JSON object")
         crm = spec.get("crm")
-        if crm is not None and crm not in CRMS:
-            raise ValueError(f"crm must be one of {', '.join(CRMS)} or omitted")
+        if crm is not None and crm not in TARGETS:
+            raise ValueError(f"crm must be one of {', '.join(TARGETS)} or omitted")
         method = spec.get("method")
         if method is not None and not isinstance(method, str):
             raise ValueError("method must be a string")
@@ -84,8 +88,8 @@ class Fault:
         )
 
     def matches(self, crm: str | None, request: SandboxRequest) -> bool:
-        if self.crm is not None and self.crm != crm:
-            return False
+        if self.crm != crm and (self.crm is not None or crm == "smtp"):
+            return False  # a fault for any target never hits the SMTP server: ask for it by name
         if self.method is not None and self.method != request.method.upper():
             return False
         return self.path_regex is None or re.search(self.path_regex, request.path) is not None

@@ -1,4 +1,5 @@
-"""``crm-sync sandbox serve``: both emulated CRMs on one HTTPS port until SIGTERM/SIGINT."""
+"""``crm-sync sandbox serve``: both emulated CRMs and the chat webhooks on one HTTPS port, and an SMTP
+server (STARTTLS, AUTH) on another, until SIGTERM/SIGINT."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from pathlib import Path
 from types import FrameType
 
 from sandbox.app import Sandbox
-from sandbox.server import SandboxServer
+from sandbox.server import SERVER_FILE, SandboxServer
+from sandbox.smtp import SandboxSmtpServer
 
 SAVE_DEBOUNCE_S = 0.25
 
@@ -26,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8443, help="port (default 8443; 0 picks a free one)")
+    parser.add_argument(
+        "--smtp-port", type=int, default=8025, help="SMTP port (default 8025; 0 picks a free one)"
+    )
     parser.add_argument("--state-dir", type=Path, help="keep records, emails, request log and certs here")
     parser.add_argument("--latency-ms", type=float, default=0, help="delay added to every CRM API request")
     parser.add_argument(
@@ -37,13 +42,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The chat rooms the sandbox's webhooks stand for (the shipped config posts to these).
+CHAT_ROOMS = (("slack", "cs-alerts"), ("teams", "cs-alerts"))
+
+
+#: How many ``export`` lines ``serve`` prints: the CRMs' six, the SMTP server's five, one per chat room.
+EXPORT_COUNT = 6 + 5 + len(CHAT_ROOMS)
+
+
+def channel_env(base_url: str, smtp_env: dict[str, str]) -> dict[str, str]:
+    """The variables of the ``email:`` and ``chat:`` sections, printed after the CRMs' six."""
+    chat = {
+        f"{service.upper()}_{room.upper().replace('-', '_')}_WEBHOOK_URL": f"{base_url}/chat/{service}/{room}"
+        for service, room in CHAT_ROOMS
+    }
+    return {**smtp_env, **chat}
+
+
 def export_lines(env: dict[str, str]) -> list[str]:
     """``export NAME=VALUE`` lines, values shell-quoted."""
     return [f"export {name}={shlex.quote(value)}" for name, value in env.items()]
 
 
 def main(argv: Sequence[str] | None = None, *, sandbox_factory: Callable[..., Sandbox] = Sandbox) -> int:
-    """Run the sandbox server; prints the six ``export`` lines first, returns the exit code.
+    """Run the sandbox server; prints the ``export`` lines first (the CRMs' six, then the SMTP server's
+    and the chat webhooks'), returns the exit code.
 
     ``sandbox_factory`` is called with ``state_dir``, ``latency_ms`` and ``save_debounce_s`` (a test seam).
     """
@@ -86,7 +109,7 @@ def main(argv: Sequence[str] | None = None, *, sandbox_factory: Callable[..., Sa
 def _seed_demo(sandbox: Sandbox) -> None:
     """Seed the demo data set, dated by the sandbox's clock, unless a saved state was loaded.
 
-    The summary goes to stderr: stdout carries only the six ``export`` lines."""
+    The summary goes to stderr: stdout carries only the ``export`` lines."""
     if sandbox.loaded_state:
         print(
             f"crm-sync sandbox serve: --demo: kept the saved state in {sandbox.state_file}; "
@@ -108,10 +131,24 @@ def _serve(sandbox: Sandbox, args: argparse.Namespace, tls_dir: Path, stop: thre
     except OSError as exc:
         print(f"crm-sync sandbox serve: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
+    try:
+        smtp = SandboxSmtpServer(sandbox, args.host, args.smtp_port, tls_dir / SERVER_FILE)
+        smtp.start()
+    except (OSError, RuntimeError) as exc:
+        server.stop()
+        print(
+            f"crm-sync sandbox serve: cannot serve SMTP on {args.host}:{args.smtp_port}: {exc}",
+            file=sys.stderr,
+        )
+        return 2
     with server:
-        for line in export_lines(sandbox.client_env(server.url, server.ca_bundle)):
+        env = {**sandbox.client_env(server.url, server.ca_bundle), **channel_env(server.url, smtp.env())}
+        for line in export_lines(env):
             print(line)
         sys.stdout.flush()
-        while not stop.wait(0.5):
-            pass
+        try:
+            while not stop.wait(0.5):
+                pass
+        finally:
+            smtp.stop()
     return 0

@@ -24,7 +24,8 @@ import responses
 
 from sandbox.app import Sandbox
 from sandbox.mount import DEFAULT_BASE_URL, mounted
-from sandbox.server import SandboxServer
+from sandbox.server import SERVER_FILE, SandboxServer
+from sandbox.smtp import SandboxSmtpServer
 
 
 def emulators_available() -> bool:
@@ -43,6 +44,7 @@ class SandboxHandle:
 
     server: SandboxServer
     sandbox: Sandbox
+    smtp: SandboxSmtpServer | None = None
 
     @property
     def url(self) -> str:
@@ -53,8 +55,11 @@ class SandboxHandle:
         return self.server.ca_bundle
 
     def client_env(self) -> dict[str, str]:
-        """The six variables ``crm-sync sandbox serve`` prints, for this server."""
-        return self.sandbox.client_env(self.url, self.ca_bundle)
+        """The variables ``crm-sync sandbox serve`` prints, for this server (and its SMTP server)."""
+        from sandbox.serve import channel_env
+
+        env = self.sandbox.client_env(self.url, self.ca_bundle)
+        return {**env, **channel_env(self.url, self.smtp.env())} if self.smtp is not None else env
 
     def session(self) -> requests.Session:
         """A ``requests`` session trusting only the sandbox CA (``trust_env=False``: env bundles ignored)."""
@@ -76,9 +81,11 @@ def sandbox() -> Iterator[Sandbox]:
 def sandbox_server_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHandle]:
     """One HTTPS sandbox server for the whole session (prefer ``sandbox_server``)."""
     box = Sandbox()
-    server = SandboxServer(box, tls_dir=tmp_path_factory.mktemp("sandbox-tls"))
-    with server:
-        yield SandboxHandle(server=server, sandbox=box)
+    tls = tmp_path_factory.mktemp("sandbox-tls")
+    server = SandboxServer(box, tls_dir=tls)
+    smtp = SandboxSmtpServer(box, "127.0.0.1", 0, tls / SERVER_FILE)
+    with server, smtp:
+        yield SandboxHandle(server=server, sandbox=box, smtp=smtp)
 
 
 @pytest.fixture

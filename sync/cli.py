@@ -147,12 +147,33 @@ def _cmd_validate(config: Path, offline: bool) -> int:
     ruleset = load_config(config, offline=offline)
     streams = ", ".join(s.name for s in ruleset.active_streams) or "none"
     print(f"{config}: OK: {len(ruleset.rules)} rules, {len(ruleset.roles)} roles, streams: {streams}")
+    for line in _channels(ruleset):
+        print(line)
     if offline:
         print("(offline: environment variables and secret files were not read; the store was not opened)")
         return EXIT_OK
     for line in _rule_changes(ruleset):
         print(line)
     return EXIT_OK
+
+
+def _channels(ruleset: RuleSet) -> list[str]:
+    """Where each rule's emails and notices go (``channel``, or its default for the CRM)."""
+    lines = []
+    for rule in ruleset.rules:
+        routes = []
+        for spec in rule.actions:
+            if not spec.kind.channels:
+                continue
+            compiled = spec.compiled
+            room = getattr(compiled, "room", None)
+            where = f"{spec.target} #{room}" if room else spec.target
+            if getattr(compiled, "log_in", None):
+                where += f", logged in {compiled.log_in}"
+            routes.append(f"{spec.id} by {where}")
+        if routes:
+            lines.append(f"  {rule.id}: {'; '.join(routes)}")
+    return lines
 
 
 def _rule_changes(ruleset: RuleSet) -> list[str]:

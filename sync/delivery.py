@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from rules.actions.registry import kind as action_kind
+from rules.planner import PlannedAction
 from rules.settings import DeliverySettings
 from sync.connectors.base import (
     Confirmation,
@@ -35,7 +36,7 @@ from sync.policy.backoff import backoff
 from sync.store.transaction import Store
 
 if TYPE_CHECKING:
-    from sync.connectors.base import Connector
+    from sync.channels.base import Outlet
     from sync.store.tables import LedgerAction
 
 log = logging.getLogger(__name__)
@@ -153,15 +154,36 @@ def confirm_sent(
             tx.ledger.save(row)
 
 
+def follow_ups(action: OwedAction, row: LedgerAction) -> list[PlannedAction]:
+    """What a delivered action owes next (an email sent by SMTP, logged in the CRM), keyed after it."""
+    kind = action_kind(action.kind)
+    if kind is None:
+        return []
+    occurrence = action.key.split(":")[3] if action.key.count(":") >= 3 else ""
+    return [
+        PlannedAction(
+            key=f"{action.key}:{kind_name}",
+            rule_id=row.rule_id,
+            kind=kind_name,
+            target=target,
+            record_key=row.record_key,
+            record_id=action.record_id,
+            occurrence=occurrence,
+            payload=payload,
+        )
+        for target, kind_name, payload in kind.follow_ups(action.payload)
+    ]
+
+
 def deliver_owed(
     store: Store,
-    connectors: Mapping[str, Connector],
+    connectors: Mapping[str, Outlet],
     clock: Callable[[], datetime],
     settings: DeliverySettings,
     stopping: Callable[[], bool] = lambda: False,
 ) -> DeliveryReport:
-    """Deliver everything owed now, CRM by CRM, batch by batch (until ``stopping``: the batch in flight
-    is finished and recorded, the rest waits for the next cycle)."""
+    """Deliver everything owed now, target by target (channels, then CRMs), batch by batch (until
+    ``stopping``: the batch in flight is finished and recorded, the rest waits for the next cycle)."""
     report = DeliveryReport()
     for target, connector in connectors.items():
         if isinstance(connector, SendTracker) and not stopping():
@@ -186,6 +208,7 @@ def deliver_owed(
                 log.warning("delivery to %s failed: %s", target, exc)
                 results = [DeliveryResult.failed(a.key, f"{type(exc).__name__}: {exc}") for a in batch]
             by_key = {r.key: r for r in [*results, *unreadable]}
+            by_action = {a.key: a for a in batch}
             with store.transaction() as tx:
                 keys = [row.key for row in owed_rows]
                 rows = tx.ledger.by_key(keys)
@@ -198,6 +221,9 @@ def deliver_owed(
                         continue
                     status = record_result(ledger_row, result, clock(), settings)
                     tx.ledger.save(ledger_row)
+                    owed = by_action.get(key)
+                    if status == "delivered" and owed is not None:
+                        tx.ledger.add(follow_ups(owed, ledger_row), clock())
                     report.counts[status] += 1
                     report.by_rule[(ledger_row.rule_id, status)] += 1
                     if status in ("dead", "retrying") and len(report.errors) < 100:

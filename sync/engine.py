@@ -18,6 +18,7 @@ from notifications.recipients import Directory
 from rules.evaluate import Evaluation, History, evaluate
 from rules.model import RuleSet, Stream
 from rules.planner import Notice, PlannedAction, record_key
+from sync.channels.base import Outlet
 from sync.connectors.base import (
     Connector,
     ConnectorError,
@@ -113,8 +114,10 @@ class Engine:
         wall_clock: Clock,
         backfill: bool = True,
         keep_planned: bool = True,
+        outlets: Mapping[str, Outlet] | None = None,
     ) -> None:
         self.backfill = backfill
+        self.outlets = dict(outlets or {})  # channels (smtp, slack, teams), delivered before the CRMs
         self.keep_planned = keep_planned  # a backfill plans many actions: a daemon keeps counts only
         self.ruleset = ruleset
         self.store = store
@@ -156,8 +159,9 @@ class Engine:
             if self.ruleset.scheduled and not self.stopping():
                 self._scheduled(now, report)
             if deliver:
+                targets: dict[str, Outlet] = {**self.outlets, **self.connectors}
                 report.delivery = deliver_owed(
-                    self.store, self.connectors, self.wall_clock, self.ruleset.settings.delivery, self.stopping
+                    self.store, targets, self.wall_clock, self.ruleset.settings.delivery, self.stopping
                 )
             status = "ok" if report.ok else "failed"
         except Exception as exc:

@@ -12,6 +12,8 @@ from pathlib import Path
 from sqlalchemy.engine import Engine as Database
 
 from rules.model import RuleSet
+from sync.channels.base import Outlet
+from sync.channels.registry import build_outlets
 from sync.connectors.base import Connector
 from sync.connectors.registry import build_connectors, load_config
 from sync.engine import Engine
@@ -64,6 +66,7 @@ def open_worker(
     backfill: bool = False,
     database: Database | None = None,
     locked: bool = False,
+    outlets: Mapping[str, Outlet] | None = None,
 ) -> Iterator[Worker]:
     """A worker holding the cross-process lock (except in dry-run mode, which writes nothing; and when
     the caller holds it already, ``locked``, as a daemon does). A stream's first poll refuses existing
@@ -74,12 +77,14 @@ def open_worker(
     with guard:
         store = Store(database, dry_run=dry_run)
         built: dict[str, Connector] = {}
+        channels: dict[str, Outlet] = {}
         try:
             store.migrate()
             if not dry_run:  # the lock is ours: a run still marked running died with its worker
                 with store.transaction() as tx:
                     tx.runs.interrupt_unfinished()
             built = dict(connectors) if connectors is not None else build_connectors(ruleset, clock)
+            channels = dict(outlets) if outlets is not None else build_outlets(ruleset, clock)
             engine = Engine(
                 ruleset,
                 store,
@@ -88,9 +93,10 @@ def open_worker(
                 wall_clock=clock,
                 backfill=backfill or dry_run,  # a dry run shows what a backfill would do
                 keep_planned=dry_run,  # printed by a dry run; otherwise counted, never held in memory
+                outlets=channels,
             )
             yield Worker(ruleset, store, built, engine)
         finally:
-            for connector in built.values():
-                connector.close()
+            for outlet in [*channels.values(), *built.values()]:
+                outlet.close()
             store.close()

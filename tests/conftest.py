@@ -64,6 +64,26 @@ TEMPLATES = {
 }
 
 
+#: What the shipped config.yaml reads for its ``email:`` and ``chat:`` sections, for tests that load it
+#: without serving the sandbox's SMTP server and webhooks (those that do set the real values).
+CHANNEL_PLACEHOLDERS = {
+    "CRM_SYNC_SMTP_HOST": "127.0.0.1",
+    "CRM_SYNC_SMTP_PORT": "1",
+    "CRM_SYNC_SMTP_USERNAME": "crm-sync",
+    "CRM_SYNC_SMTP_PASSWORD": "unused",
+    "CRM_SYNC_SMTP_FROM": "crm-sync@example.com",
+    "SLACK_CS_ALERTS_WEBHOOK_URL": "https://127.0.0.1:1/chat/slack/cs-alerts",
+    "TEAMS_CS_ALERTS_WEBHOOK_URL": "https://127.0.0.1:1/chat/teams/cs-alerts",
+}
+
+
+@pytest.fixture(autouse=True)
+def channel_placeholders(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in CHANNEL_PLACEHOLDERS.items():
+        if name not in os.environ:
+            monkeypatch.setenv(name, value)
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock(T0)

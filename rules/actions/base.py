@@ -104,6 +104,17 @@ class CompileScope(Protocol):
         """A named email template, checked (files present, names and fields known)."""
         ...
 
+    def channel(
+        self, kind: str, allowed: frozenset[str], requested: str | None, room: str | None
+    ) -> str | None:
+        """Where an action of ``kind`` is delivered (a CRM's name, ``smtp``, ``slack``, ``teams``): the
+        ``requested`` channel checked against the configuration, or the stream's CRM's default."""
+        ...
+
+    def carries(self, kind: str) -> bool:
+        """Whether the stream's CRM carries out actions of ``kind``."""
+        ...
+
 
 @dataclass
 class Firing:
@@ -183,6 +194,10 @@ class ActionKind(ABC, Generic[ParamsT, CompiledT]):
     name: ClassVar[str]
     params: ClassVar[type[BaseModel]]  # the YAML shape, strict (an unknown key is an error)
     payload: ClassVar[type[Payload]]
+    #: The channels it can be delivered by (``crm``, ``smtp``, ``slack``, ``teams``); empty: its CRM only.
+    channels: ClassVar[frozenset[str]] = frozenset()
+    #: ``False`` for a kind crm-sync owes by itself (``log_email``), never written in a rule.
+    in_rules: ClassVar[bool] = True
 
     @abstractmethod
     def compile(self, params: ParamsT, scope: CompileScope) -> CompiledT | None:
@@ -192,6 +207,15 @@ class ActionKind(ABC, Generic[ParamsT, CompiledT]):
         """The people this action emails, resolved before any text renders so every text of the firing
         can name them (``recipients``, ``skipped``). Most kinds alert nobody."""
         return ()
+
+    def target(self, compiled: CompiledT) -> str | None:
+        """Where a compiled action is delivered when not by the stream's CRM (a channel's name)."""
+        return None
+
+    def follow_ups(self, payload: Payload) -> list[tuple[str, str, Payload]]:
+        """What a delivered action owes next, as ``(target, kind, payload)`` (e.g. an email sent by SMTP
+        logged in the CRM); added to the ledger, keyed ``KEY:KIND``, with the delivery's result."""
+        return []
 
     @abstractmethod
     def plan(self, compiled: CompiledT, firing: Firing) -> list[Planned]:

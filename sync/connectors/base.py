@@ -241,7 +241,8 @@ class ConnectorSpec:
     section's model; ``capabilities`` the action kinds it carries out (``validate`` refuses others);
     ``check_stream`` raises ``ValueError`` for a stream it cannot poll; ``build`` makes the adapter;
     ``checks`` are its preflight checks against the live CRM (``crm-sync doctor``): every object, field,
-    permission and setting the configured streams and rules need, as :class:`CheckResult` lines.
+    permission and setting the configured streams and rules need, as :class:`CheckResult` lines;
+    ``email_channel`` is where its rules' emails go by default when an ``email:`` section exists.
     """
 
     name: str
@@ -253,3 +254,4 @@ class ConnectorSpec:
     has_teams: bool = False
     record_url: Callable[[ConnectionSettings, str, str], str | None] | None = None
     checks: Callable[[ConnectionSettings, RuleSet], Sequence[CheckResult]] | None = None
+    email_channel: str = "crm"  # where emails go by default when an ``email:`` section exists

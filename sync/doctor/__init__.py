@@ -1,12 +1,14 @@
 """``crm-sync doctor``: the preflight an admin runs before the first ``run``.
 
-Each adapter declares its own checks (``ConnectorSpec.checks``); the doctor runs those of every CRM the
-rules read and reports one line per check: ``ok``, ``warning`` or ``blocker`` with the fix to apply.
+Each adapter declares its own checks (``ConnectorSpec.checks``), each channel its own
+(``ChannelSpec.checks``: the SMTP server's connection, TLS and login); the doctor runs those of every CRM
+the rules read and every channel they send through, and reports one line per check: ``ok``, ``warning`` or ``blocker`` with the fix to apply.
 """
 
 from __future__ import annotations
 
 from rules.model import RuleSet
+from sync.channels.registry import checks as channel_checks
 from sync.connectors.checks import CheckResult
 from sync.connectors.registry import specs
 
@@ -39,4 +41,5 @@ def run_doctor(ruleset: RuleSet) -> list[CheckResult]:
             )
         else:
             results.extend(spec.checks(settings, ruleset))
+    results.extend(channel_checks(ruleset))
     return results

@@ -154,9 +154,18 @@ def _hubspot(world: World, seen: Observed) -> None:
             record_of("emails", email["id"]),
             what=f"HubSpot logged email {email['id']} {subject!r}",
         )
+    # Sent by SMTP (the shipped config's way), an email a kill resent between the server's acceptance
+    # and the ledger commit carries the same Message-ID: the one message mail clients show (README,
+    # "Channels": the documented window). A second Message-ID would be a duplicate.
+    seen_ids: set[str] = set()
     for email in world.box.emails():
-        if email["source"] != "hubspot":
+        if email["source"] not in ("hubspot", "smtp"):
             continue
+        message_id = email.get("message_id")
+        if message_id:
+            if message_id in seen_ids:
+                continue
+            seen_ids.add(message_id)
         related = str(email["related_id"])
         record = by_ticket.get(related) or responses.get(related)
         for address in email["to"]:

@@ -21,7 +21,9 @@ from sandbox.faults import DropConnection
 from sandbox.hubspot.settings import HubSpotSettings
 from sandbox.seeds import hubspot as hs_seeds
 from sandbox.seeds import salesforce as sf_seeds
-from sandbox.server import SandboxServer
+from sandbox.serve import channel_env
+from sandbox.server import SERVER_FILE, SandboxServer
+from sandbox.smtp import SandboxSmtpServer
 from tests.chaos.scenario import Event, Response, Scenario, Sli
 
 API = "https://sandbox/services/data/v62.0"
@@ -95,6 +97,7 @@ class World:
     clock: SimClock
     box: ChaosSandbox
     server: SandboxServer
+    smtp: SandboxSmtpServer | None = None
     users: dict[str, str] = field(default_factory=dict)  # person key -> Salesforce user id
     slis: dict[str, str] = field(default_factory=dict)  # SLI key -> Salesforce id
     owners: dict[str, str] = field(default_factory=dict)  # owner key -> HubSpot owner id
@@ -111,15 +114,20 @@ class World:
         # Generous limits: the only 429s are the injected ones (the worker still paces itself).
         limits = HubSpotSettings(rate_limit_per_10s=1_000_000, search_rate_per_second=1_000_000)
         box = ChaosSandbox(clock=clock, hubspot_settings=limits)
-        world = cls(scenario, clock, box, SandboxServer(box, tls_dir=tls_dir).start())
+        server = SandboxServer(box, tls_dir=tls_dir).start()
+        smtp = SandboxSmtpServer(box, "127.0.0.1", 0, tls_dir / SERVER_FILE).start()
+        world = cls(scenario, clock, box, server, smtp)
         world._seed_reference()
         world._schedule()
         return world
 
     def env(self) -> dict[str, str]:
-        return self.box.client_env(self.server.url, self.server.ca_bundle)
+        env = self.box.client_env(self.server.url, self.server.ca_bundle)
+        return {**env, **channel_env(self.server.url, self.smtp.env())} if self.smtp else env
 
     def close(self) -> None:
+        if self.smtp is not None:
+            self.smtp.stop()
         self.server.stop()
 
     # -- seeding ---------------------------------------------------------------------------------

@@ -21,8 +21,9 @@ Doctor = Callable[..., tuple[int, dict[str, Any]]]
 
 @pytest.fixture
 def org(sandbox_server: SandboxHandle, monkeypatch: pytest.MonkeyPatch) -> SandboxHandle:  # noqa: F811
-    """The served sandbox as an admin would have set it up for the shipped config: the six variables
-    ``sandbox serve`` prints, a transactional email id, and HubSpot owners in the three teams."""
+    """The served sandbox as an admin would have set it up for the shipped config: the variables
+    ``sandbox serve`` prints (its SMTP server's and chat webhooks' included), a transactional email id,
+    and HubSpot owners in the three teams."""
     for name, value in sandbox_server.client_env().items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("HUBSPOT_TRANSACTIONAL_EMAIL_ID", EMAIL_ID)

@@ -31,7 +31,7 @@ def test_the_shipped_config_passes_on_a_set_up_org(doctor: Doctor) -> None:
         ("hubspot", "ticket key"),
         ("hubspot", "pipeline Customer Success / New"),
         ("hubspot", "team Customer Success"),
-        ("hubspot", "transactional email"),
+        ("smtp", "server"),
     ):
         assert checked[name] == "ok", name
 
@@ -106,9 +106,38 @@ def test_the_token_lacks_a_scope(org: SandboxHandle, doctor: Doctor, monkeypatch
     assert "tickets (" in message
 
 
-def test_the_transactional_email_id_is_zero(doctor: Doctor, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_transactional_email_id_is_zero(
+    doctor: Doctor, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("HUBSPOT_TRANSACTIONAL_EMAIL_ID", "0")
-    assert "transactional_email_id is 0" in only_blocker(doctor, "hubspot", "transactional email")
+    code, report = doctor()
+    assert code == 0 and ("hubspot", "transactional email") not in statuses(report)
+    config = edited_config(
+        tmp_path,
+        "template: nps_intro\n          channel: smtp",
+        "template: nps_intro\n          channel: crm",
+    )
+    assert "transactional_email_id is 0" in only_blocker(doctor, "hubspot", "transactional email", config)
+
+
+def test_a_wrong_smtp_password_is_a_blocker_before_the_first_run(
+    doctor: Doctor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CRM_SYNC_SMTP_PASSWORD", "not-the-password")
+    message = only_blocker(doctor, "smtp", "login")
+    assert "refused the login of crm-sync" in message and "535" in message
+
+
+def test_an_smtp_server_that_does_not_answer_is_a_blocker(
+    doctor: Doctor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    monkeypatch.setenv("CRM_SYNC_SMTP_PORT", str(port))
+    assert "cannot reach the SMTP server" in only_blocker(doctor, "smtp", "connect")
 
 
 def edited_config(tmp_path: Path, old: str, new: str) -> Path:

@@ -14,20 +14,22 @@ from typing import Any
 import pytest
 import requests
 
+from sandbox.serve import EXPORT_COUNT
+
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
 
 
 def serve(args: list[str]) -> tuple[subprocess.Popen[str], dict[str, str]]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sync", "sandbox", "serve", "--port", "0", "--demo", *args],
+        [sys.executable, "-m", "sync", "sandbox", "serve", "--port", "0", "--smtp-port", "0", "--demo", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert proc.stdout is not None
-    exports = [proc.stdout.readline().strip() for _ in range(6)]
+    exports = [proc.stdout.readline().strip() for _ in range(EXPORT_COUNT)]
     assert all(line.startswith("export ") for line in exports), exports
     return proc, dict(line.removeprefix("export ").split("=", 1) for line in exports)
 

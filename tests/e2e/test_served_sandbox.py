@@ -17,6 +17,7 @@ import requests
 
 from sandbox.app import Sandbox
 from sandbox.demo_data import DemoSummary, seed_demo
+from sandbox.serve import EXPORT_COUNT
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
@@ -39,16 +40,16 @@ def served(tmp_path: Path) -> Iterator[tuple[dict[str, str], DemoSummary]]:
     summary = seed_demo(box, datetime.now(UTC))
     box.close()
     server = subprocess.Popen(
-        [sys.executable, "-m", "sync", "sandbox", "serve", "--port", "0", "--state-dir", str(state)],
+        [sys.executable, "-m", "sync", "sandbox", "serve", "--port", "0", "--smtp-port", "0", "--state-dir", str(state)],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     try:
         assert server.stdout is not None
-        exports = [server.stdout.readline().strip() for _ in range(6)]
+        exports = [server.stdout.readline().strip() for _ in range(EXPORT_COUNT)]
         variables = dict(line.removeprefix("export ").split("=", 1) for line in exports)
-        assert list(variables) == [
+        assert list(variables)[:6] == [
             "SALESFORCE_LOGIN_URL",
             "SALESFORCE_CLIENT_ID",
             "SALESFORCE_CLIENT_SECRET",
@@ -56,6 +57,7 @@ def served(tmp_path: Path) -> Iterator[tuple[dict[str, str], DemoSummary]]:
             "HUBSPOT_ACCESS_TOKEN",
             "CRM_SYNC_CA_BUNDLE",
         ]
+        assert {"CRM_SYNC_SMTP_HOST", "SLACK_CS_ALERTS_WEBHOOK_URL", "TEAMS_CS_ALERTS_WEBHOOK_URL"} <= set(variables)
         env = {
             **os.environ,
             **variables,
@@ -94,8 +96,8 @@ def test_the_worker_runs_both_processes_against_the_served_sandbox_exactly_once(
         e for e in emails if e["source"] == "salesforce" and e["subject"].startswith("New Service Level")
     ]
     assert {e["related_id"] for e in sf_alerts} == set(summary.slis.values())
-    hs_emails = [e for e in emails if e["source"] == "hubspot"]
-    assert hs_emails, "detractors get an intro email and the team a notification"
+    hs_emails = [e for e in emails if e["source"] == "smtp"]
+    assert hs_emails, "detractors get an intro email and the team a notification, by SMTP"
 
     second = crm_sync("run", "--once", env=env)
     assert second.returncode == 0, second.stderr

@@ -9,6 +9,7 @@ from typing import Any
 
 from rules.model import RuleSet, Stream
 from sandbox.testing import SandboxHandle
+from sync.channels.registry import build_outlets
 from sync.connectors.hubspot import HubSpotConnector
 from sync.engine import Engine
 from sync.store.database import create_store_engine
@@ -36,7 +37,10 @@ def test_the_nps_detractor_process(
     store = Store(create_store_engine(f"sqlite:///{tmp_path / 'state.db'}"))
     store.migrate()
     clock = Clock(T0)
-    engine = Engine(ruleset, store, {"hubspot": connector}, rules_clock=clock, wall_clock=clock)
+    outlets = build_outlets(ruleset, clock)  # the shipped config emails by SMTP and posts to chat
+    engine = Engine(
+        ruleset, store, {"hubspot": connector}, rules_clock=clock, wall_clock=clock, outlets=outlets
+    )
 
     engine.run_cycle()
 
@@ -48,23 +52,24 @@ def test_the_nps_detractor_process(
         # to the Customer Success Managers team (one member here) and the Customer Success lead
         **{f"NPS detractor ticket needs follow-up: score {score}": 2 for score in (2, 4, 6)},
     }
+    assert {e["source"] for e in sent} == {"smtp"}
     assert len(hubspot.objects("emails")) == 3  # the customer emails, logged on their tickets
     ticket_of = {t["properties"]["nps_score"]: t["id"] for t in tickets.values()}
 
     hubspot.create("calls", {"hs_timestamp": "2026-03-03T10:00:00Z"}, [("tickets", ticket_of["2"])])
     clock.advance(hours=49)
     report = engine.run_cycle()
-    last = engine.run_cycle()  # nothing more is owed; the escalations sent are confirmed
+    last = engine.run_cycle()  # nothing more is owed
 
     escalations = [e for e in sandbox_server.sandbox.emails() if e["subject"].startswith("Escalation")]
     assert sorted(e["subject"][-3:] for e in escalations) == ["(4)", "(6)"]  # not the one with a logged call
     assert len(hubspot.objects("tasks")) == 5 and len(hubspot.objects("tickets")) == 3
-    # the first cycle's nine sends confirmed; two tasks made, two escalation emails sent (queued)
-    assert report.delivery.counts == {"confirmed": 9, "delivered": 2, "sent": 2}
-    assert last.delivery.counts == {"confirmed": 2}
+    assert report.delivery.counts == {"delivered": 6}  # two emails, two Teams posts, two tasks
+    teams = [m for m in sandbox_server.sandbox.chat_messages() if m["service"] == "teams"]
+    assert sorted(m["text"].split("\n")[0][-3:] for m in teams) == ["(4)", "(6)"]
+    assert sum(last.delivery.counts.values()) == 0
     with store.transaction() as tx:
         assert {a.status for a in tx.ledger.find()} == {"delivered"}
-    with store.transaction() as tx:
         snapshots = {sid: tx.records.get(f"hubspot.nps:{sid}").snapshot for sid in (called, silent, quiet)}  # type: ignore[union-attr]
     assert [snapshots[sid]["ticket"]["calls_logged"] for sid in (called, silent, quiet)] == [1, 0, 0]
 

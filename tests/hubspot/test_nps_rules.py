@@ -13,6 +13,7 @@ import pytest
 
 from rules.model import RuleSet
 from sandbox.testing import SandboxHandle
+from sync.channels.registry import build_outlets
 from sync.engine import Engine
 from sync.status import collect_status
 from sync.store.database import create_store_engine
@@ -44,7 +45,7 @@ class World:
         return [
             e
             for e in self.server.sandbox.emails()
-            if e["source"] == "hubspot" and e["subject"].startswith(subject)
+            if e["source"] in ("hubspot", "smtp") and e["subject"].startswith(subject)
         ]
 
     def get(self, path: str) -> Any:
@@ -97,7 +98,10 @@ def world(
     connector = make_connector(now=clock)
     store = Store(create_store_engine(f"sqlite:///{tmp_path / 'state.db'}"))
     store.migrate()
-    engine = Engine(nps_only, store, {"hubspot": connector}, rules_clock=clock, wall_clock=clock)
+    outlets = build_outlets(nps_only, clock)  # the shipped config emails by SMTP and posts to chat
+    engine = Engine(
+        nps_only, store, {"hubspot": connector}, rules_clock=clock, wall_clock=clock, outlets=outlets
+    )
     yield World(engine, store, clock, portal, hubspot, sandbox_server)
     store.close()
 

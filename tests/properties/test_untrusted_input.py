@@ -20,6 +20,7 @@ from rules.evaluate import Evaluation, History, Outcome, evaluate
 from rules.model import RuleSet
 from rules.source import ConfigErrors
 from sync.connectors.registry import load_config
+from tests.conftest import CHANNEL_PLACEHOLDERS
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {
@@ -27,6 +28,7 @@ ENV = {
     "SALESFORCE_CLIENT_ID": "id",
     "SALESFORCE_CLIENT_SECRET": "secret",
     "HUBSPOT_ACCESS_TOKEN": "token",
+    **CHANNEL_PLACEHOLDERS,
 }
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from sandbox.serve import export_lines
+from sandbox.serve import EXPORT_COUNT, export_lines
 from sandbox.testing import emulators_available
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,6 +29,13 @@ NAMES = [
     "HUBSPOT_BASE_URL",
     "HUBSPOT_ACCESS_TOKEN",
     "CRM_SYNC_CA_BUNDLE",
+    "CRM_SYNC_SMTP_HOST",
+    "CRM_SYNC_SMTP_PORT",
+    "CRM_SYNC_SMTP_USERNAME",
+    "CRM_SYNC_SMTP_PASSWORD",
+    "CRM_SYNC_SMTP_FROM",
+    "SLACK_CS_ALERTS_WEBHOOK_URL",
+    "TEAMS_CS_ALERTS_WEBHOOK_URL",
 ]
 FAKE_SERVE = (
     "import sys; sys.path.insert(0, sys.argv[1]); from conftest import make_fake_sandbox; "
@@ -87,7 +94,7 @@ def serve(args: list[str], *, fake: bool = True) -> Iterator[Served]:
     prefix = ["-c", FAKE_SERVE, str(TESTS_DIR)] if fake else ["-m", "sandbox"]
     environ = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     proc = subprocess.Popen(
-        [sys.executable, *prefix, "serve", *args],
+        [sys.executable, *prefix, "serve", "--smtp-port", "0", *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -95,7 +102,7 @@ def serve(args: list[str], *, fake: bool = True) -> Iterator[Served]:
         env=environ,
     )
     try:
-        lines = _read_lines(proc, 6, timeout=20)
+        lines = _read_lines(proc, EXPORT_COUNT, timeout=20)
         yield Served(proc, _parse(lines))
     finally:
         if proc.poll() is None:
@@ -150,7 +157,7 @@ def test_busy_port_exits_2(tmp_path: Path) -> None:
     with serve(["--port", "0"]) as first:
         port = first.env["SALESFORCE_LOGIN_URL"].rsplit(":", 1)[1]
         result = subprocess.run(
-            [sys.executable, "-c", FAKE_SERVE, str(TESTS_DIR), "serve", "--port", port],
+            [sys.executable, "-c", FAKE_SERVE, str(TESTS_DIR), "serve", "--smtp-port", "0", "--port", port],
             cwd=ROOT,
             capture_output=True,
             text=True,

@@ -35,4 +35,7 @@ SPEC = ConnectorSpec(
     check_stream=check_stream,
     has_teams=True,
     checks=doctor.checks,
+    # Transactional email needs a paid add-on and makes every recipient a contact: with an ``email:``
+    # section, emails go by SMTP unless a rule asks for ``channel: crm``.
+    email_channel="smtp",
 )

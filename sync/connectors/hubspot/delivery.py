@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from rules.actions.email import Notify, SendEmail
+from rules.actions.log_email import LogEmail
 from rules.actions.task import CreateTask
 from rules.actions.ticket import CreateTicket
 from rules.actions.update import UpdateRecord
@@ -19,7 +20,7 @@ from sync.connectors.base import ConnectorError, CrmUnavailable, DeliveryResult,
 
 from .api import OBJECT_BATCH, HubSpotApi
 from .context import Anchors, RecordContext
-from .emails import deliver_emails
+from .emails import deliver_emails, deliver_logs
 from .outcomes import Results
 from .seen import SeenRecords
 from .tasks import deliver_tasks
@@ -38,7 +39,14 @@ class Deliverer:
     """Carries out owed actions against HubSpot."""
 
     #: The action kinds HubSpot carries out.
-    HANDLED = (UpdateRecord.name, CreateTicket.name, CreateTask.name, SendEmail.name, Notify.name)
+    HANDLED = (
+        UpdateRecord.name,
+        CreateTicket.name,
+        CreateTask.name,
+        SendEmail.name,
+        Notify.name,
+        LogEmail.name,
+    )
 
     def __init__(
         self,
@@ -73,6 +81,11 @@ class Deliverer:
                 frozenset({SendEmail.name, Notify.name}),
                 lambda ctx, batch, out: deliver_emails(api, ctx, batch, out, email_id, now),
                 None,
+            ),
+            (
+                frozenset({LogEmail.name}),
+                lambda ctx, batch, out: deliver_logs(api, ctx, batch, out, now),
+                OBJECT_BATCH,
             ),
         ]
 

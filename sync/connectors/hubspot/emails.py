@@ -20,6 +20,7 @@ from typing import Any
 from hubspot.crm.association_type import AssociationType
 
 from rules.actions.email import EmailPayload, SendEmail
+from rules.actions.log_email import LogEmailPayload
 from sync.connectors.base import ConnectorError, CrmUnavailable, DeliveryResult, OwedAction, chunks
 
 from .api import OBJECT_BATCH, HubSpotApi, association
@@ -54,7 +55,7 @@ _REF = re.compile(re.escape(REF) + r"(\S+)")
 
 
 def _log_input(
-    action: OwedAction, body: dict[str, Any], ticket_id: str, contact_id: str | None, now: datetime
+    action: OwedAction, body: dict[str, Any], ticket_id: str | None, contact_id: str | None, now: datetime
 ) -> dict[str, Any]:
     message, custom = body["message"], body["customProperties"]
     headers = {
@@ -62,7 +63,7 @@ def _log_input(
         "to": [{"email": message["to"]}],
         "cc": [{"email": address} for address in message.get("cc", [])],
     }
-    associations = [association(ticket_id, AssociationType.EMAIL_TO_TICKET)]
+    associations = [association(ticket_id, AssociationType.EMAIL_TO_TICKET)] if ticket_id else []
     if contact_id:
         associations.append(association(contact_id, AssociationType.EMAIL_TO_CONTACT))
     text = "\n\n".join(part for part in (custom["body"], REF + action.external_id) if part)
@@ -81,11 +82,11 @@ def _log_input(
     }
 
 
-def _logged(api: HubSpotApi, ticket_ids: Iterable[str]) -> dict[str, str]:
-    """``{external id: email id}`` of the crm-sync logs already on these tickets."""
+def _logged(api: HubSpotApi, ticket_ids: Iterable[str], on: str = "tickets") -> dict[str, str]:
+    """``{external id: email id}`` of the crm-sync logs already on these tickets (or other objects)."""
     email_ids = {
         str(t["toObjectId"])
-        for targets in api.associations("tickets", "emails", ticket_ids).values()
+        for targets in api.associations(on, "emails", ticket_ids).values()
         for t in targets
     }
     emails = api.read("emails", email_ids, ["hs_email_text"]) if email_ids else {}
@@ -144,14 +145,20 @@ def _outcome(action: OwedAction, answer: dict[str, Any]) -> DeliveryResult:
 def _log_sent(
     api: HubSpotApi,
     ctx: RecordContext,
-    sent: list[tuple[OwedAction, dict[str, Any], str]],
+    sent: Sequence[tuple[OwedAction, dict[str, Any], str | None]],
     results: Results,
     now: Callable[[], datetime],
 ) -> None:
-    """Log sent emails on their tickets (a batch create per 100), skipping those an earlier attempt
-    logged; an action whose log could not be made fails, retryable."""
-    retried = [ticket_id for action, _, ticket_id in sent if action.tried]
+    """Log sent emails on their tickets (or, without one, their contacts; a batch create per 100),
+    skipping those an earlier attempt logged; an action whose log could not be made fails, retryable."""
+    retried = [ticket_id for action, _, ticket_id in sent if action.tried and ticket_id]
     done = _logged(api, retried) if retried else {}
+    # A log made while the record had no ticket yet is on its contact alone.
+    on_contacts = [
+        c for a, _, t in sent if a.tried and a.kind != SendEmail.name and (c := ctx.contact(a.record_id))
+    ]
+    if on_contacts:
+        done.update(_logged(api, on_contacts, on="contacts"))
     pending = [(a, body, t) for a, body, t in sent if a.external_id not in done]
     for chunk in chunks(pending, OBJECT_BATCH):
         inputs = [_log_input(a, body, t, ctx.contact(a.record_id), now()) for a, body, t in chunk]
@@ -175,3 +182,32 @@ def _log_sent(
                 if action.external_id in errors
                 else unconfirmed(action, "email log")
             )
+
+
+def deliver_logs(
+    api: HubSpotApi,
+    ctx: RecordContext,
+    actions: Sequence[OwedAction],
+    results: Results,
+    now: Callable[[], datetime],
+) -> None:
+    """``log_email``: emails crm-sync sent by SMTP, logged on their record's crm-sync ticket and contact
+    (on the contact alone while there is no ticket) like the customer emails sent through HubSpot: same
+    reference, same look-up before a retry."""
+    to_log: list[tuple[OwedAction, dict[str, Any], str | None]] = []
+    for action in actions:
+        payload = action.payload_as(LogEmailPayload)
+        ticket_id = ctx.ticket(action.record_id)
+        if not ticket_id and not ctx.contact(action.record_id):
+            results[action.key] = DeliveryResult.failed(
+                action.key, "neither a crm-sync ticket nor a contact to log the email on", give_up_after=3
+            )
+            continue
+        message: dict[str, Any] = {"to": payload.to.email, "cc": [p.email for p in payload.cc]}
+        if payload.sender is not None:
+            message["from"] = payload.sender.email
+        custom = {"subject": payload.subject, "body": payload.text or "", "html": payload.html or ""}
+        to_log.append((action, {"message": message, "customProperties": custom}, ticket_id))
+        results[action.key] = DeliveryResult.delivered(action.key, None)
+    if to_log:
+        _log_sent(api, ctx, to_log, results, now)

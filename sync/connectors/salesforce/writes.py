@@ -12,12 +12,15 @@
   its logged copy (an EmailMessage, else a Task, carrying the action's reference) so an email whose first
   attempt did go out is not sent twice.
 - ``update_record``: ``composite/sobjects`` PATCH (idempotent by nature).
+- ``log_email`` (an email crm-sync sent by SMTP): a completed email Task on the record, upserted on the
+  action's external id like ``create_task``, so the record's activity timeline shows what went out.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from simple_salesforce import Salesforce
@@ -25,6 +28,7 @@ from simple_salesforce.exceptions import SalesforceMalformedRequest
 
 from rules.actions.chatter import ChatterPayload, PostChatter
 from rules.actions.email import EmailPayload, Notify, SendEmail
+from rules.actions.log_email import LogEmail, LogEmailPayload
 from rules.actions.task import CreateTask, TaskPayload
 from rules.actions.update import UpdatePayload, UpdateRecord
 from sync.connectors.base import ConnectorError, CrmUnavailable, DeliveryResult, OwedAction, chunks
@@ -80,6 +84,19 @@ def _failure(action: OwedAction, errors: list[dict[str, Any]]) -> DeliveryResult
     return DeliveryResult.of_error(action.key, error)
 
 
+def _logged_as_task(action: OwedAction) -> OwedAction:
+    """A ``log_email`` as the completed email Task that records it."""
+    sent = action.payload_as(LogEmailPayload)
+    heading = [f"To: {sent.to.email}"] + ([f"Cc: {', '.join(p.email for p in sent.cc)}"] if sent.cc else [])
+    task = TaskPayload(
+        related_id=sent.related_id,
+        subject=f"Email: {sent.subject}",
+        description="\n".join([*heading, "", sent.text or ""]).strip()[:32000],
+        status="Completed",  # TaskSubtype "Email" would be closer, but Salesforce takes it on create only
+    )
+    return replace(action, payload=task)
+
+
 def _target(action: OwedAction) -> str:
     """The record an action writes on (the polled record unless the payload says otherwise)."""
     return str(action.payload.related_id or action.record_id)
@@ -87,7 +104,14 @@ def _target(action: OwedAction) -> str:
 
 class SalesforceWriter:
     #: The action kinds Salesforce carries out.
-    HANDLED = (CreateTask.name, PostChatter.name, SendEmail.name, Notify.name, UpdateRecord.name)
+    HANDLED = (
+        CreateTask.name,
+        PostChatter.name,
+        SendEmail.name,
+        Notify.name,
+        UpdateRecord.name,
+        LogEmail.name,
+    )
 
     def __init__(self, client: SalesforceClient) -> None:
         self.client = client
@@ -106,6 +130,7 @@ class SalesforceWriter:
             SendEmail.name: self._emails,
             Notify.name: self._emails,
             UpdateRecord.name: self._updates,
+            LogEmail.name: lambda group: self._tasks([_logged_as_task(a) for a in group]),
         }
         stopped: CrmUnavailable | None = None
         for kind, group in by_kind.items():

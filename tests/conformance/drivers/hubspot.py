@@ -143,6 +143,12 @@ class HubSpotDriver(SandboxedDriver):
                 if c["id"] == update.related_id
                 and all(c["properties"].get(k) == v for k, v in update.fields.items())
             ]
+        if action.kind == "log_email":
+            return [
+                e
+                for e in self._objects("emails")
+                if f"crm-sync ref {action.external_id}" in (e["properties"].get("hs_email_text") or "")
+            ]
         raise AssertionError(f"no way to find what a {action.kind} action wrote")
 
     def close(self) -> None:

@@ -93,7 +93,7 @@ class SalesforceDriver(SandboxedDriver):
 
     def written(self, action: OwedAction) -> list[Any]:
         target = action.payload.related_id or action.record_id
-        if action.kind == "create_task":
+        if action.kind in ("create_task", "log_email"):
             return [t for t in self.org.records("Task") if t["Crm_Sync_Key__c"] == action.external_id]
         if action.kind == "post_chatter":  # the post's body, then its reference token
             body = action.payload_as(ChatterPayload).body
