@@ -44,8 +44,12 @@ HS_LOG_EMAILS = "POST crm/v3/objects/emails/batch/create"
 HS_SEND = "POST marketing/v3/transactional/single-email/send"
 HS_SEND_STATUS = "GET marketing/v3/email/send-statuses/{id}"
 
-#: Endpoints that take one email per call: counted, but outside the targeted total.
-SENDS = frozenset({HS_SEND, HS_SEND_STATUS})
+# Chat webhooks (the bench host's receivers; one message a call, as Slack and Teams take them)
+CHAT_SLACK = "POST chat/slack/{room}"
+CHAT_TEAMS = "POST chat/teams/{room}"
+
+#: Endpoints that take one message per call: counted, but outside the targeted total.
+SENDS = frozenset({HS_SEND, HS_SEND_STATUS, CHAT_SLACK, CHAT_TEAMS})
 
 
 def _segment(part: str) -> str:
@@ -64,6 +68,8 @@ def endpoint(method: str, path: str) -> str:
     elif path.startswith("/services/"):
         path = path.removeprefix("/services/")
     parts = [p for p in path.strip("/").split("/") if p]
+    if parts[:1] == ["chat"] and len(parts) == 3:
+        return f"{method} chat/{parts[1]}/{{room}}"
     if parts[:1] in (["query"], ["queryAll"]) and len(parts) > 1 and _LOCATOR.match(parts[1]):
         return f"{method} query/{{locator}}"
     return f"{method} {'/'.join(_segment(p) for p in parts)}"

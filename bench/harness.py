@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from bench.measure import SqlCounter, Traced, VirtualTime
 from rules.model import RuleSet
 from sandbox.clock import MovableClock
+from sync.channels.registry import build_outlets
 from sync.connectors.hubspot import HubSpotConnector
 from sync.connectors.hubspot.settings import HubSpotSettings
 from sync.connectors.registry import build_connectors, load_config
@@ -91,9 +92,16 @@ class Worker:
         self.store.migrate()
         self.adapters = self._adapters()
         self.connectors = {name: Traced(c, self.sql) for name, c in self.adapters.items()}
+        self.outlets = build_outlets(self.ruleset, clock)  # SMTP and chat, served by the bench host
         # As the daemon runs it: planned actions are counted, never held (``sync.wiring``).
         self.engine = Engine(
-            self.ruleset, self.store, self.connectors, rules_clock=clock, wall_clock=clock, keep_planned=False
+            self.ruleset,
+            self.store,
+            self.connectors,
+            rules_clock=clock,
+            wall_clock=clock,
+            keep_planned=False,
+            outlets=self.outlets,
         )
 
     def _adapters(self) -> dict[str, Any]:
@@ -152,6 +160,6 @@ class Worker:
 
     def close(self) -> None:
         self.sql.print_shapes()
-        for adapter in self.adapters.values():
+        for adapter in [*self.outlets.values(), *self.adapters.values()]:
             adapter.close()
         self.store.close()

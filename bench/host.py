@@ -24,7 +24,9 @@ from bench.seeding import BenchOrg, raise_limits
 from sandbox.app import Sandbox
 from sandbox.clock import MovableClock
 from sandbox.core import SandboxRequest, SandboxResponse, json_response
-from sandbox.server import SandboxServer
+from sandbox.serve import channel_env
+from sandbox.server import SERVER_FILE, SandboxServer
+from sandbox.smtp import SandboxSmtpServer
 
 PREFIX = "/_bench/"
 
@@ -78,8 +80,11 @@ class BenchSandbox(Sandbox):
 
 def main() -> None:
     sandbox = BenchSandbox(MovableClock())
-    with SandboxServer(sandbox, port=0) as server:
-        env = sandbox.client_env(server.url, server.ca_bundle)
+    server = SandboxServer(sandbox, port=0)
+    # The shipped config emails by SMTP and posts to chat: served here too, as `sandbox serve` does.
+    smtp = SandboxSmtpServer(sandbox, "127.0.0.1", 0, server.tls_dir / SERVER_FILE)
+    with server, smtp:
+        env = {**sandbox.client_env(server.url, server.ca_bundle), **channel_env(server.url, smtp.env())}
         print(json.dumps({"url": server.url, "env": env}), flush=True)
         sys.stdin.read()  # until the benchmark closes our stdin (or exits)
 

@@ -83,7 +83,8 @@ def _salesforce(work: Work) -> Counter[str]:
         need[ep.SF_QUERY_ALL] += stream.polls
         need[ep.SF_QUERY_MORE] += max(0, pages(stream.changed, size) - 1)
     acted = {kind: n for (crm, kind), n in work.actions.items() if crm == "salesforce"}
-    need[ep.SF_TASK_UPSERT] += pages(acted.get("create_task", 0), SF_COLLECTION)
+    # Tasks, and the completed Tasks that log emails sent by SMTP, are upserted alike.
+    need[ep.SF_TASK_UPSERT] += pages(acted.get("create_task", 0) + acted.get("log_email", 0), SF_COLLECTION)
     need[ep.SF_COLLECTION_CREATE] += pages(acted.get("post_chatter", 0), SF_COLLECTION)
     need[ep.SF_COLLECTION_UPDATE] += pages(acted.get("update_record", 0), SF_COLLECTION)
     emails = acted.get("notify", 0) + acted.get("send_email", 0)
@@ -117,16 +118,29 @@ def _hubspot(work: Work) -> Counter[str]:
         need[ep.HS_PIPELINES] += 1  # pipeline and stage labels to ids, once per process
     need[ep.HS_CREATE_TICKETS] += pages(tickets, HS_OBJECT_BATCH)
     need[ep.HS_CREATE_TASKS] += pages(acted.get("create_task", 0), HS_OBJECT_BATCH)
-    need[ep.HS_LOG_EMAILS] += pages(acted.get("send_email", 0), HS_OBJECT_BATCH)  # logged on tickets
+    # Contact emails are logged on their tickets: sent through HubSpot, or by SMTP (``log_email``).
+    logged = acted.get("send_email", 0) + acted.get("log_email", 0)
+    need[ep.HS_LOG_EMAILS] += pages(logged, HS_OBJECT_BATCH)
     need[ep.HS_SEND] += acted.get("send_email", 0) + acted.get("notify", 0)  # no batch send exists
     need[ep.HS_SEND_STATUS] += min(work.sends_to_confirm, HS_STATUS_CHECKS)  # sends are queued
+    return need
+
+
+def _chat(work: Work) -> Counter[str]:
+    """Slack and Teams incoming webhooks take one message a call."""
+    need: Counter[str] = Counter()
+    for (target, _), n in work.actions.items():
+        if target == "slack":
+            need[ep.CHAT_SLACK] += n
+        elif target == "teams":
+            need[ep.CHAT_TEAMS] += n
     return need
 
 
 def minimum(work: Work) -> dict[tuple[str, str], int]:
     """``{(crm, endpoint): fewest calls}`` for ``work`` (endpoints needing none are left out)."""
     found: dict[tuple[str, str], int] = {}
-    for crm, need in (("salesforce", _salesforce(work)), ("hubspot", _hubspot(work))):
+    for crm, need in (("salesforce", _salesforce(work)), ("hubspot", _hubspot(work)), ("chat", _chat(work))):
         found.update({(crm, label): n for label, n in need.items() if n})
     return found
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -13,42 +14,56 @@ from sync.store.repository import Repository
 from sync.store.tables import LedgerAction
 
 OWED = ("pending", "retrying")
+INSERT_CHUNK = 1000
+
+
+def _row(action: PlannedAction, now: datetime) -> dict[str, Any]:
+    """A planned action as a new ledger row."""
+    return {
+        "key": action.key,
+        "external_id": action.external_id,
+        "record_key": action.record_key,
+        "rule_id": action.rule_id,
+        "kind": action.kind,
+        "target": action.target,
+        "payload": action.payload.dump(),
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "planned_at": now,
+        "updated_at": now,
+    }
 
 
 class Ledger(Repository):
     """The actions table."""
 
     def add(self, actions: Sequence[PlannedAction], now: datetime) -> list[PlannedAction]:
-        """Insert actions not already in the ledger (by key); returns the ones inserted."""
+        """Insert actions not already in the ledger (by key); returns the ones inserted.
+
+        Rows go in with plain inserts, ``INSERT_CHUNK`` a statement: a backfill page plans thousands of
+        actions with rendered bodies, and ORM objects for them (identity map, change tracking, their
+        JSON copies at flush) would multiply the page's memory for nothing read back here."""
         if not actions:
             return []
-        keys = [a.key for a in actions]
         existing = set(
-            self._session.exec(select(LedgerAction.key).where(col(LedgerAction.key).in_(keys))).all()
+            self._session.exec(
+                select(LedgerAction.key).where(col(LedgerAction.key).in_([a.key for a in actions]))
+            ).all()
         )
-        added = []
+        added: list[PlannedAction] = []
+        rows: list[dict[str, Any]] = []
         for action in actions:
             if action.key in existing:
                 continue
             existing.add(action.key)
-            self._session.add(
-                LedgerAction(
-                    key=action.key,
-                    external_id=action.external_id,
-                    record_key=action.record_key,
-                    rule_id=action.rule_id,
-                    kind=action.kind,
-                    target=action.target,
-                    payload=action.payload.dump(),
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=now,
-                    planned_at=now,
-                    updated_at=now,
-                )
-            )
+            rows.append(_row(action, now))
             added.append(action)
-        self._session.flush()
+            if len(rows) >= INSERT_CHUNK:
+                self._session.execute(sa.insert(LedgerAction), rows)
+                rows = []
+        if rows:
+            self._session.execute(sa.insert(LedgerAction), rows)
         return added
 
     def owed(self, target: str, now: datetime, limit: int) -> list[LedgerAction]:

@@ -22,7 +22,19 @@ pytestmark = pytest.mark.e2e
 
 def serve(args: list[str]) -> tuple[subprocess.Popen[str], dict[str, str]]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sync", "sandbox", "serve", "--port", "0", "--smtp-port", "0", "--demo", *args],
+        [
+            sys.executable,
+            "-m",
+            "sync",
+            "sandbox",
+            "serve",
+            "--port",
+            "0",
+            "--smtp-port",
+            "0",
+            "--demo",
+            *args,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -87,7 +99,17 @@ def test_serve_demo_has_records_and_a_backfill_plans_actions(served: dict[str, s
     assert counts(served) == (9, 16)
 
     run = subprocess.run(
-        [sys.executable, "-m", "sync", "run", "--once", "--backfill", "--dry-run", "-c", str(ROOT / "config.yaml")],
+        [
+            sys.executable,
+            "-m",
+            "sync",
+            "run",
+            "--once",
+            "--backfill",
+            "--dry-run",
+            "-c",
+            str(ROOT / "config.yaml"),
+        ],
         env={
             **os.environ,
             **served,
@@ -100,10 +122,14 @@ def test_serve_demo_has_records_and_a_backfill_plans_actions(served: dict[str, s
     )
 
     assert run.returncode == 0, run.stdout + run.stderr
-    cycle = re.search(r"cycle ok: polled \{'salesforce.sli': 9, 'hubspot.nps': \d+\}, planned (\d+)", run.stdout)
+    cycle = re.search(
+        r"cycle ok: polled \{'salesforce.sli': 9, 'hubspot.nps': \d+\}, planned (\d+)", run.stdout
+    )
     assert cycle is not None and int(cycle.group(1)) > 0, run.stdout
     plans = [line for line in run.stdout.splitlines() if line.strip().startswith("PLAN ")]
-    assert any(":salesforce.sli:" in line for line in plans) and any(":hubspot.nps:" in line for line in plans)
+    assert any(":salesforce.sli:" in line for line in plans) and any(
+        ":hubspot.nps:" in line for line in plans
+    )
 
 
 def test_serve_demo_keeps_a_saved_state_instead_of_seeding_twice(tmp_path: Path) -> None:

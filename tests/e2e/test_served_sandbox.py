@@ -40,7 +40,19 @@ def served(tmp_path: Path) -> Iterator[tuple[dict[str, str], DemoSummary]]:
     summary = seed_demo(box, datetime.now(UTC))
     box.close()
     server = subprocess.Popen(
-        [sys.executable, "-m", "sync", "sandbox", "serve", "--port", "0", "--smtp-port", "0", "--state-dir", str(state)],
+        [
+            sys.executable,
+            "-m",
+            "sync",
+            "sandbox",
+            "serve",
+            "--port",
+            "0",
+            "--smtp-port",
+            "0",
+            "--state-dir",
+            str(state),
+        ],
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -57,7 +69,9 @@ def served(tmp_path: Path) -> Iterator[tuple[dict[str, str], DemoSummary]]:
             "HUBSPOT_ACCESS_TOKEN",
             "CRM_SYNC_CA_BUNDLE",
         ]
-        assert {"CRM_SYNC_SMTP_HOST", "SLACK_CS_ALERTS_WEBHOOK_URL", "TEAMS_CS_ALERTS_WEBHOOK_URL"} <= set(variables)
+        assert {"CRM_SYNC_SMTP_HOST", "SLACK_CS_ALERTS_WEBHOOK_URL", "TEAMS_CS_ALERTS_WEBHOOK_URL"} <= set(
+            variables
+        )
         env = {
             **os.environ,
             **variables,

@@ -12,15 +12,29 @@ import pytest
 from rules.model import RuleSet
 from sandbox.testing import SandboxHandle
 from sync.connectors.hubspot import HubSpotConnector
+from sync.connectors.registry import load_config
 from sync.engine import Engine
 from sync.status import collect_status, format_status
 from sync.store.database import create_store_engine
 from sync.store.transaction import Store
-from tests.hubspot.conftest import T0, Portal, owed
+from tests.hubspot.conftest import CONFIG, T0, Portal, owed
 from tests.hubspot.test_delivery import email_payload
 from tests.support import Clock
 
 STATUS_READS = "/marketing/v3/email/send-statuses/"
+
+
+@pytest.fixture
+def ruleset(sandbox_server: SandboxHandle, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> RuleSet:
+    """The reference config with its emails sent through HubSpot (``channel: crm``, a portal with the
+    Transactional Email add-on): the sends these tests follow."""
+    for name, value in sandbox_server.client_env().items():
+        monkeypatch.setenv(name, value)
+    text = CONFIG.read_text().replace("channel: smtp", "channel: crm")
+    text = text.replace("templates: templates", f"templates: {CONFIG.parent / 'templates'}")
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    return load_config(path)
 
 
 def detractors(portal: Portal, hubspot: Any, emails: list[str]) -> None:
@@ -143,8 +157,8 @@ def test_status_reads_are_bounded_per_cycle_and_reach_every_send(
         reads.append(status_reads(sandbox_server) - before)
 
     assert reads == [4, 4, 1]
-    with store.transaction() as tx:
-        assert {a.status for a in tx.ledger.find()} == {"delivered"}
+    with store.transaction() as tx:  # (the chat notices wait for a chat outlet this engine lacks)
+        assert {a.status for a in tx.ledger.find() if a.target == "hubspot"} == {"delivered"}
 
 
 def test_retry_dead_sends_a_bounced_email_again_under_its_send_id_and_it_stays_dead(
