@@ -59,6 +59,17 @@ class Person(BaseModel):
         )
 
 
+class EmailContent(Payload):
+    """An email as it is sent or logged: recipients, sender, subject and rendered bodies."""
+
+    to: Person
+    cc: tuple[Person, ...] = ()
+    sender: Person | None = None
+    subject: str
+    text: str | None = None
+    html: str | None = None
+
+
 @dataclass(frozen=True)
 class Notice:
     """Something an admin should see in ``status`` (a skipped recipient, a failing expression)."""

@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from notifications.recipients import Resolution
-from rules.actions.base import ActionKind, CompileScope, Firing, Payload, Person, Planned
+from rules.actions.base import ActionKind, CompileScope, EmailContent, Firing, Payload, Person, Planned
 from rules.actions.log_email import LogEmail, LogEmailPayload
 from rules.actions.registry import action_kind
 from rules.expressions import Text
@@ -33,13 +33,7 @@ class EmailParams(Strict):
     room: str | None = None
 
 
-class EmailPayload(Payload):
-    to: Person
-    cc: tuple[Person, ...] = ()
-    sender: Person | None = None
-    subject: str
-    text: str | None = None
-    html: str | None = None
+class EmailPayload(EmailContent):
     log_in: str | None = None  # sent by SMTP: the CRM it is logged in afterwards (``log_email``)
 
     def summary(self) -> str:

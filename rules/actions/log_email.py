@@ -3,7 +3,7 @@ and contact, an activity on the record), owed after the send and idempotent like
 
 from __future__ import annotations
 
-from rules.actions.base import ActionKind, CompileScope, Firing, Payload, Person, Planned
+from rules.actions.base import ActionKind, CompileScope, EmailContent, Firing, Person, Planned
 from rules.actions.registry import action_kind
 from rules.settings import Strict
 
@@ -12,15 +12,8 @@ class LogEmailParams(Strict):
     """``log_email`` is never written in a rule: crm-sync owes it after sending an email by SMTP."""
 
 
-class LogEmailPayload(Payload):
+class LogEmailPayload(EmailContent):
     """An email sent by SMTP, as the CRM logs it on the record (and its ticket and contact)."""
-
-    to: Person
-    cc: tuple[Person, ...] = ()
-    sender: Person | None = None
-    subject: str
-    text: str | None = None
-    html: str | None = None
 
     def summary(self) -> str:
         return f"log the email to {self.to.email}: {self.subject}"

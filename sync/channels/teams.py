@@ -6,12 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from rules.actions.email import ChatPayload, Notify
-from rules.settings import Settings
-from sync.connectors.base import Clock
+from rules.actions.email import ChatPayload
 
-from .base import ChannelSpec
-from .webhooks import WebhookOutlet
+from .webhooks import webhook_spec
 
 NAME = "teams"
 
@@ -33,16 +30,4 @@ def body(payload: ChatPayload) -> dict[str, Any]:
     return {"type": "message", "attachments": [attachment]}
 
 
-def _build(settings: Settings, clock: Clock) -> WebhookOutlet:
-    assert settings.chat is not None
-    chat = settings.chat
-    verify: str | bool = chat.ca_bundle or True
-    return WebhookOutlet(NAME, chat.rooms(NAME), body, chat.timeout.total.total_seconds(), verify)
-
-
-SPEC = ChannelSpec(
-    name=NAME,
-    kinds=frozenset({Notify.name}),
-    configured=lambda settings: bool(settings.chat and settings.chat.rooms(NAME)),
-    build=_build,
-)
+SPEC = webhook_spec(NAME, body)

@@ -15,9 +15,12 @@ from typing import Any
 
 import requests
 
-from rules.actions.email import ChatPayload
-from sync.connectors.base import ConnectorError, DeliveryResult, OwedAction
+from rules.actions.email import ChatPayload, Notify
+from rules.settings import Settings
+from sync.connectors.base import Clock, ConnectorError, DeliveryResult, OwedAction
 from sync.connectors.errors import ErrorPolicy, ErrorRule, Verdict, again_or_error, call_with_retries
+
+from .base import ChannelSpec
 
 POLICY = ErrorPolicy(rules=(ErrorRule(Verdict.REJECT, statuses={400, 401, 403, 404, 410}),))
 
@@ -94,3 +97,21 @@ class WebhookOutlet:
 
     def close(self) -> None:
         self.session.close()
+
+
+def webhook_spec(name: str, body: Body) -> ChannelSpec:
+    """The channel of a chat service whose rooms are incoming webhooks (``chat.<name>`` in the config),
+    posting ``body(payload)`` for each ``notify``."""
+
+    def build(settings: Settings, clock: Clock) -> WebhookOutlet:
+        assert settings.chat is not None
+        chat = settings.chat
+        verify: str | bool = chat.ca_bundle or True
+        return WebhookOutlet(name, chat.rooms(name), body, chat.timeout.total.total_seconds(), verify)
+
+    return ChannelSpec(
+        name=name,
+        kinds=frozenset({Notify.name}),
+        configured=lambda settings: bool(settings.chat and settings.chat.rooms(name)),
+        build=build,
+    )
