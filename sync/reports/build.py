@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Literal, cast
 
 from rules.actions.ticket import CreateTicket
-from sync.reports.kpi import BASELINE, WINDOW, Metrics, metrics
+from sync.reports.kpi import BASELINE, WINDOW, Metrics, metrics_of_batches
 from sync.reports.loop import GroupBy as LoopGroup
 from sync.reports.loop import TicketMade, loop_report
 from sync.reports.model import Report
@@ -107,7 +107,7 @@ def current_metrics(tx: Transaction, now: datetime, nps_stream: str = NPS_STREAM
     """The KPIs at ``now``. A response is first seen after it was submitted, so only records first
     seen since the baseline began can count: the others are not read."""
     since = now - WINDOW - BASELINE
-    return metrics(tx.records.with_changes(nps_stream, first_seen_since=since), now)
+    return metrics_of_batches(tx.records.with_changes_batched(nps_stream, first_seen_since=since), now)
 
 
 def tickets_made(tx: Transaction) -> dict[str, TicketMade]:

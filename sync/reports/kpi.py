@@ -16,7 +16,7 @@ from typing import Any
 
 from rules.expressions import to_datetime, to_int
 from sync.reports.history import RecordHistory
-from sync.reports.loop import FOLLOW_UP_TARGET, detractors, within
+from sync.reports.loop import FOLLOW_UP_TARGET, Detractor, detractors, within
 from sync.reports.model import Chart, Series, share
 from sync.reports.window import Window, week_of
 
@@ -63,15 +63,24 @@ class Metrics:
 
 
 def metrics(histories: Iterable[RecordHistory], now: datetime) -> Metrics:
-    items = list(histories)
-    all_responses = responses(items)
+    return metrics_of_batches([list(histories)], now)
+
+
+def metrics_of_batches(batches: Iterable[Sequence[RecordHistory]], now: datetime) -> Metrics:
+    """The KPIs from histories read a batch at a time: only each batch's responses and detractors are
+    kept (small values), never the records themselves."""
+    all_responses: list[Response] = []
+    all_detractors: list[Detractor] = []
+    for batch in batches:
+        all_responses += responses(batch)
+        all_detractors += detractors(batch)
     recent = [r.score for r in all_responses if now - WINDOW <= r.at < now]
     before = [r.score for r in all_responses if now - WINDOW - BASELINE <= r.at < now - WINDOW]
     current, baseline = nps(recent), nps(before)
     change = None
     if current is not None and baseline is not None and baseline != 0:
         change = round(100 * (current - baseline) / abs(baseline), 1)
-    window_detractors = [d for d in detractors(items) if now - WINDOW <= d.responded_at < now]
+    window_detractors = [d for d in all_detractors if now - WINDOW <= d.responded_at < now]
     return Metrics(
         nps_28d=current,
         nps_baseline=baseline,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +13,8 @@ from sync.reports.history import RecordHistory, history_from_rows
 from sync.store.changes import CHANGED, change_row
 from sync.store.repository import Repository
 from sync.store.tables import RecordChange, Rejection, TrackedRecord
+
+HISTORY_BATCH = 1000
 
 
 class Records(Repository):
@@ -102,38 +104,60 @@ class Records(Repository):
         self, stream: str, include_deleted: bool = False, first_seen_since: datetime | None = None
     ) -> list[RecordHistory]:
         """Every unrejected record of a stream (first seen since a time, when given) with the changes
-        seen on it, in two queries: what reports read."""
-        rejected = select(Rejection.record_key).where(Rejection.stream == stream)
-        query = sa.select(  # the columns reports read, never ``previous``: plain rows, half the memory
-            col(TrackedRecord.key),
-            col(TrackedRecord.record_id),
-            col(TrackedRecord.snapshot),
-            col(TrackedRecord.first_seen),
-            col(TrackedRecord.last_seen),
-            col(TrackedRecord.deleted_at),
-        ).where(col(TrackedRecord.stream) == stream, col(TrackedRecord.key).not_in(rejected))
-        if first_seen_since is not None:
-            query = query.where(col(TrackedRecord.first_seen) >= first_seen_since)
-        if not include_deleted:
-            query = query.where(col(TrackedRecord.deleted_at).is_(None))
-        rows = list(self._session.execute(query).all())
-        changes: dict[str, list[tuple[datetime, Any]]] = {row.key: [] for row in rows}
-        changed = select(RecordChange.record_key, RecordChange.seen_at, RecordChange.changes).where(
-            RecordChange.kind == CHANGED,
-            col(RecordChange.record_key).in_(select(TrackedRecord.key).where(TrackedRecord.stream == stream)),
-        )
-        for key, seen_at, fields in self._session.execute(changed).all():
-            if key in changes:
-                changes[key].append((seen_at, fields))
+        seen on it: what reports read."""
         return [
-            history_from_rows(
-                row.key,
-                row.record_id,
-                row.snapshot,
-                row.first_seen,
-                row.last_seen,
-                row.deleted_at,
-                changes[row.key],
-            )
-            for row in rows
+            history
+            for batch in self.with_changes_batched(stream, include_deleted, first_seen_since)
+            for history in batch
         ]
+
+    def with_changes_batched(
+        self,
+        stream: str,
+        include_deleted: bool = False,
+        first_seen_since: datetime | None = None,
+        size: int = HISTORY_BATCH,
+    ) -> Iterator[list[RecordHistory]]:
+        """:meth:`with_changes` a batch of ``size`` records at a time, in key order (two queries a
+        batch), for a computation that keeps only what it extracts: its memory is one batch's."""
+        rejected = select(Rejection.record_key).where(Rejection.stream == stream)
+        after: str | None = None
+        while True:
+            query = sa.select(  # the columns reports read, never ``previous``
+                col(TrackedRecord.key),
+                col(TrackedRecord.record_id),
+                col(TrackedRecord.snapshot),
+                col(TrackedRecord.first_seen),
+                col(TrackedRecord.last_seen),
+                col(TrackedRecord.deleted_at),
+            ).where(col(TrackedRecord.stream) == stream, col(TrackedRecord.key).not_in(rejected))
+            if first_seen_since is not None:
+                query = query.where(col(TrackedRecord.first_seen) >= first_seen_since)
+            if not include_deleted:
+                query = query.where(col(TrackedRecord.deleted_at).is_(None))
+            if after is not None:
+                query = query.where(col(TrackedRecord.key) > after)
+            rows = list(self._session.execute(query.order_by(col(TrackedRecord.key)).limit(size)).all())
+            if not rows:
+                return
+            after = rows[-1].key
+            changes: dict[str, list[tuple[datetime, Any]]] = {row.key: [] for row in rows}
+            changed = sa.select(
+                col(RecordChange.record_key), col(RecordChange.seen_at), col(RecordChange.changes)
+            ).where(col(RecordChange.kind) == CHANGED, col(RecordChange.record_key).in_(list(changes)))
+            for key, seen_at, fields in self._session.execute(changed.order_by(col(RecordChange.id))).all():
+                changes[key].append((seen_at, fields))
+            yield [
+                history_from_rows(
+                    row.key,
+                    row.record_id,
+                    row.snapshot,
+                    row.first_seen,
+                    row.last_seen,
+                    row.deleted_at,
+                    changes[row.key],
+                )
+                for row in rows
+            ]
+            if len(rows) < size:
+                return

@@ -74,3 +74,24 @@ def test_a_records_history_tells_when_a_field_changed(harness: Callable[..., Har
     assert record.became(is_resolved) == start + timedelta(hours=5, days=3)
     states = [state["Client_Status__c"] for _, state in record.states()]
     assert states == ["Orange", "Orange", "Green"]
+
+
+def test_histories_read_in_batches_are_the_histories_read_at_once(harness: Callable[..., Harness]) -> None:
+    """KPIs read the store a batch at a time (bounded memory): every record, with its own changes."""
+    h = harness(RULES)
+    for n in range(1, 6):
+        h.crm.put(STREAM, sli(n))
+    h.cycle()
+    h.clock.advance(hours=1)
+    for n in (2, 5):
+        h.crm.update(STREAM, sli(n)["Id"], Client_Status__c="Green")
+    h.cycle()
+    with h.store.transaction() as tx:
+        whole = tx.records.with_changes(STREAM)
+        batches = list(tx.records.with_changes_batched(STREAM, size=2))
+    assert [len(b) for b in batches] == [2, 2, 1]
+    flat = [r for b in batches for r in b]
+    assert [(r.key, [s["Client_Status__c"] for _, s in r.states()]) for r in flat] == [
+        (r.key, [s["Client_Status__c"] for _, s in r.states()]) for r in whole
+    ]
+    assert sum(len(list(r.states())) > 1 for r in flat) == 2
