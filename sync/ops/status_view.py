@@ -176,9 +176,18 @@ def renderables(status: Mapping[str, Any], now: datetime) -> list[Any]:
     return out
 
 
+PIPED_WIDTH = 160
+
+
 def print_status(status: Mapping[str, Any], now: datetime, console: Console | None = None) -> None:
-    """Print the status; colour only when the console is a terminal (rich decides, ``NO_COLOR`` honoured)."""
-    (console or Console()).print(Group(*renderables(status, now)))
+    """Print the status; colour only when the console is a terminal (rich decides, ``NO_COLOR`` honoured).
+    Piped or logged, the tables are laid out at ``PIPED_WIDTH`` columns rather than rich's 80, which wraps
+    record keys and messages over several lines."""
+    if console is None:
+        console = Console()
+        if not console.is_terminal:
+            console = Console(width=PIPED_WIDTH)
+    console.print(Group(*renderables(status, now)))
 
 
 def status_text(status: Mapping[str, Any], now: datetime, width: int = 160) -> str:

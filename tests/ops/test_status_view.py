@@ -87,3 +87,13 @@ def test_an_empty_store_says_so() -> None:
     }
     text = status_text(add_processes(empty, [], "config.yaml"), T0)
     assert "no stream polled yet" in text and "never ran" in text and "(none yet)" not in text
+
+
+def test_piped_status_is_laid_out_wide_enough_to_keep_keys_whole(capsys: Any) -> None:
+    """Off a terminal rich would lay tables out at 80 columns, cutting action keys over three lines."""
+    from sync.ops.status_view import print_status
+
+    print_status(add_processes(_status(), [], "config.yaml"), T0)
+    out = capsys.readouterr().out
+    assert "sli-alert:salesforce.sli:a0X1:0:email" in out
+    assert max(len(line) for line in out.splitlines()) > 80
