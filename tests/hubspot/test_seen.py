@@ -27,14 +27,21 @@ def record(n: int, company: bool = True) -> dict[str, object]:
 
 def test_fresh_records_come_with_their_links_until_the_window_ends() -> None:
     now = [0.0]
-    seen = SeenRecords(lambda: now[0], fresh_for_s=300)
+    seen = SeenRecords(lambda: now[0])
     seen.remember("hubspot.nps", ANCHORS, FULL, [record(1), record(2, company=False)])
     assert seen.fresh("hubspot.nps", ["1", "2", "3"]) == {
         "1": {"contacts": "c1", "companies": "k1"},
         "2": {"contacts": "c2", "companies": None},
     }
     now[0] = 301
+    assert set(seen.fresh("hubspot.nps", ["1", "2"])) == {"1", "2"}  # the same cycle's long delivery
+    seen.forget("hubspot.nps")  # the next poll of the stream
     assert seen.fresh("hubspot.nps", ["1", "2"]) == {}
+    seen.remember("hubspot.nps", ANCHORS, FULL, [record(1)])
+    now[0] = 301 + 301
+    assert set(seen.fresh("hubspot.nps", ["1"])) == {"1"}
+    now[0] = 301 + 3601
+    assert seen.fresh("hubspot.nps", ["1"]) == {}
 
 
 def test_a_deleted_record_is_forgotten_and_memory_is_bounded() -> None:

@@ -72,6 +72,7 @@ class HubSpotConnector:
         self.client.pacer.reset_budget()
         self.lookups.forget()
         shape = RecordShape.of(stream)
+        self.seen.forget(stream.name)
         for page in self.poller.poll(stream, cursor, stored):
             self.seen.remember(
                 stream.name, self.anchors.get(stream.name), shape, page.records, page.deleted_ids

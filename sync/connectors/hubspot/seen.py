@@ -1,10 +1,11 @@
 """What a poll just handed over: each record's contact, company and ticket ids, for delivery in the same
 cycle to use instead of reading the records again.
 
-A record seen less than ``fresh_for`` ago is taken as existing, with the links it had then; any other is
-read as delivery always did (:class:`.context.RecordContext`). The window is the race a re-read had too:
-a record deleted between the poll and the write gets its write either way. Bounded: at most ``capacity``
-records a stream, the oldest forgotten first, so a backfill's memory stays flat.
+A record the stream's latest poll handed over (less than ``fresh_for`` ago) is taken as existing, with
+the links it had then; any other (a retry from an earlier cycle) is read as delivery always did
+(:class:`.context.RecordContext`). A new poll of the stream forgets what the last one saw. The window is
+the race a re-read had too: a record deleted between the poll and the write gets its write either way.
+Bounded: at most ``capacity`` records a stream, the oldest forgotten first, so memory stays flat.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from .context import Anchors, Known
 from .pacing import Monotonic
 from .shape import RecordShape
 
-FRESH_FOR_S = 300.0
+FRESH_FOR_S = 3600.0  # a long delivery (a burst's thousands of sends) still uses what its poll read
 CAPACITY = 20_000
 
 
@@ -31,6 +32,10 @@ class SeenRecords:
         self.fresh_for_s = fresh_for_s
         self.capacity = capacity
         self._streams: dict[str, OrderedDict[str, tuple[float, dict[str, str | None]]]] = {}
+
+    def forget(self, stream: str) -> None:
+        """A new poll of ``stream`` begins: what the last one saw is no longer current."""
+        self._streams.pop(stream, None)
 
     def remember(
         self,
